@@ -1,0 +1,43 @@
+# Quick start: `make demo` runs the main job on a shipped recording, `make test`
+# runs every check. Both create .venv and install the project when needed.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: demo test lint typecheck unit bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=25.1"
+
+# The runtime install: the package and its two dependencies.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+# The development install: the test kit extra plus the dev group (linters,
+# type checker, the official SDKs used as real clients, benchmark peers).
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[testing]" --group dev
+	touch $(VENV)/.installed $@
+
+demo: $(VENV)/.installed
+	$(BIN)/adapters frames fixtures/dashscope/cnblogs-toolcalls-parallel-incremental-qwen-max.sse
+
+test: lint typecheck unit
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(VENV)/.installed-dev
+	$(BIN)/mypy
+
+unit: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest --cov --cov-report=term $(PYTEST_ARGS)
+
+bench: $(VENV)/.installed-dev
+	$(BIN)/python tests/benchmarks/bench_sse.py $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache .hypothesis .coverage

@@ -1,0 +1,147 @@
+"""The ``adapters`` command line: a thin front end over the library; no protocol logic.
+
+Subcommands so far:
+
+``adapters frames IN [-o OUT] [--format json|sse]``
+    Decode the SSE framing of a recording and write one JSON object per frame
+    (``--format json``, the default) or the frames re-encoded (``--format sse``,
+    which gives back the input byte for byte). ``-`` is standard input/output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack
+from pathlib import Path
+from typing import BinaryIO
+
+from . import __version__
+from ._errors import AdapterError
+from .sse import SSEDecoder, SSEFrame, encode_frame
+
+__all__ = ["main"]
+
+_CHUNK = 64 * 1024
+
+EXAMPLES = """\
+examples:
+  adapters frames fixtures/dashscope/cnblogs-toolcalls-parallel-incremental-qwen-max.sse
+  curl -sN ... | adapters frames - --format json
+  adapters frames recording.sse --format sse -o copy.sse   # byte-identical copy
+"""
+
+
+def _read_chunks(stream: BinaryIO) -> Iterator[bytes]:
+    while chunk := stream.read(_CHUNK):
+        yield chunk
+
+
+def _frame_json(number: int, frame: SSEFrame) -> str:
+    record: dict[str, object] = {"frame": number}
+    for name in ("event", "id", "retry"):
+        value = getattr(frame, name)
+        if value is not None:
+            record[name] = value
+    if frame.comments:
+        record["comments"] = list(frame.comments)
+    if frame.data is not None:
+        record["data"] = frame.data
+    if not frame.complete:
+        record["complete"] = False
+    return json.dumps(record, ensure_ascii=False)
+
+
+def _frames(args: argparse.Namespace) -> int:
+    source = args.input
+    decoder = SSEDecoder(strict_utf8=args.strict_utf8)
+    count = 0
+    with ExitStack() as files:
+        if source == "-":
+            reader: BinaryIO = sys.stdin.buffer
+        else:
+            path = Path(source)
+            if not path.is_file():
+                print(f"adapters frames: no such file: {source}", file=sys.stderr)
+                return 2
+            reader = files.enter_context(path.open("rb"))
+        if args.output == "-":
+            out: BinaryIO = sys.stdout.buffer
+        else:
+            out = files.enter_context(Path(args.output).open("wb"))
+
+        def emit(frames: list[SSEFrame]) -> None:
+            nonlocal count
+            for frame in frames:
+                if args.format == "sse":
+                    out.write(encode_frame(frame))
+                else:
+                    out.write(_frame_json(count, frame).encode("utf-8") + b"\n")
+                count += 1
+
+        try:
+            for chunk in _read_chunks(reader):
+                emit(decoder.feed(chunk))
+            emit(decoder.close())
+        except AdapterError as exc:
+            print(f"adapters frames: {source}: {exc}", file=sys.stderr)
+            return 1
+        if args.format == "sse":
+            # Blank lines after the last frame: the copy is byte for byte.
+            out.write(decoder.trailer.encode("utf-8"))
+        out.flush()
+    for diagnostic in decoder.diagnostics:
+        print(
+            f"adapters frames: {source}: byte {diagnostic.offset}, frame {diagnostic.frame}: "
+            f"{diagnostic.message}",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="adapters",
+        description="DashScope native SSE and OpenAI chat.completion.chunk streams, exactly.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    frames = commands.add_parser(
+        "frames",
+        help="decode the SSE framing of a recording",
+        description="Decode the SSE framing of a recording (WHATWG rules; comments, "
+        "id-only blocks and a block cut off at the end are kept).",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    frames.add_argument("input", metavar="IN", help="a recorded stream, or - for standard input")
+    frames.add_argument("-o", "--output", default="-", help="where to write (default: stdout)")
+    frames.add_argument(
+        "--format",
+        choices=("json", "sse"),
+        default="json",
+        help="json: one object per frame (default); sse: the frames re-encoded, byte for byte",
+    )
+    frames.add_argument(
+        "--strict-utf8",
+        action="store_true",
+        help="fail on invalid UTF-8 instead of replacing it with U+FFFD",
+    )
+    frames.set_defaults(run=_frames)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.run(args))
+    except BrokenPipeError:  # e.g. piped into `head`
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

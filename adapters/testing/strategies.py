@@ -1,0 +1,126 @@
+"""Hypothesis strategies for SSE framing: frames, byte streams, chunkings.
+
+Strategy: generate what the decoder must cope with, weighted towards what real
+streams look like but reaching every rule of the WHATWG text. ``sse_frames()``
+builds frames that can be encoded canonically; ``sse_bytes()`` builds whole
+streams line by line, mixing line endings, comments, fields with and without a
+space, fields with no colon, unknown and mis-cased field names, invalid
+``retry`` values, ids with NUL, a BOM, and text in Chinese, emoji and other
+characters outside the Basic Multilingual Plane; ``chunkings(data)`` cuts any
+byte string into chunks at arbitrary places, inside multi-byte characters too.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+from hypothesis import strategies as st
+
+from adapters.sse import SSEFrame
+
+__all__ = ["chunkings", "field_text", "sse_bytes", "sse_frames"]
+
+# Characters that matter here: ASCII, the SSE syntax characters themselves, CJK
+# (the common case for these providers), astral-plane emoji (surrogate pairs in
+# UTF-16, four bytes in UTF-8), U+FEFF (a BOM when first), U+FFFD, NUL, and the
+# line-break-like characters that must NOT end an SSE line (U+0085, U+2028, VT, FF).
+_SPECIAL = ":\0 \t\ufeff\ufffd\x85\u2028\u2029\x0b\x0c"
+_CJK = "通义千问的一是在不了有和人这中大为上个国我以要他"
+_ASTRAL = "🙂😀🚀𝄞𠀀"
+
+
+def field_text(*, allow_cr_lf: bool = False) -> st.SearchStrategy[str]:
+    """Text for a field value or comment: no CR or LF unless asked for."""
+    alphabet = st.one_of(
+        st.sampled_from("abcXYZ019 {}\"',[]" + _SPECIAL + _CJK + _ASTRAL),
+        st.characters(
+            codec="utf-8",
+            exclude_characters="" if allow_cr_lf else "\r\n",
+        ),
+    )
+    return st.text(alphabet, max_size=24)
+
+
+@st.composite
+def sse_frames(draw: st.DrawFn, *, complete: bool | None = True) -> SSEFrame:
+    """A frame that encodes canonically and decodes back to itself.
+
+    ``complete=None`` also draws frames cut off at the end (use those only as
+    the last frame of a stream).
+    """
+    event = draw(st.none() | field_text())
+    id_ = draw(st.none() | field_text().map(lambda s: s.replace("\0", "")))
+    retry = draw(st.none() | st.integers(min_value=0, max_value=10**12))
+    comments = tuple(draw(st.lists(field_text(), max_size=3)))
+    data = draw(st.none() | st.lists(field_text(), min_size=1, max_size=4).map("\n".join))
+    if event is None and id_ is None and retry is None and not comments and data is None:
+        data = draw(field_text())
+    is_complete = draw(st.booleans()) if complete is None else complete
+    return SSEFrame(event, data, id_, retry, comments, is_complete)
+
+
+_NAMES = st.sampled_from(
+    ["data", "data", "data", "event", "id", "retry", "Data", "DATA", "x", "", "event "]
+)
+_EOL = st.sampled_from(["\n", "\n", "\n", "\r\n", "\r"])
+
+
+@st.composite
+def _line(draw: st.DrawFn) -> str:
+    kind = draw(st.sampled_from(["field", "field", "field", "bare", "comment", "retry"]))
+    if kind == "comment":
+        return ":" + draw(field_text())
+    if kind == "bare":  # a line with no colon: the whole line is the field name
+        return draw(st.sampled_from(["data", "event", "id", "retry", "unknown"]))
+    name = draw(_NAMES)
+    if kind == "retry":
+        name = "retry"
+        value = draw(
+            st.sampled_from(["0", "1000", "007", " 5", "+5", "5a", "", "\u0663", "99999"])
+            | st.integers(min_value=0, max_value=10**15).map(str)
+        )
+    else:
+        value = draw(field_text())
+    separator = draw(st.sampled_from([":", ": ", ":  ", ":\t"]))
+    return name + separator + value
+
+
+@st.composite
+def sse_bytes(draw: st.DrawFn, *, line_endings: str = "any", invalid_utf8: bool = False) -> bytes:
+    """A whole event stream as bytes.
+
+    :param line_endings: ``"any"`` mixes LF, CRLF and CR; ``"lf"`` uses LF only
+        (the decoder's fast path).
+    :param invalid_utf8: also splice in bytes that are not UTF-8.
+    """
+    eol = st.just("\n") if line_endings == "lf" else _EOL
+    parts: list[str] = []
+    if draw(st.integers(0, 9)) == 0:
+        parts.append("\ufeff")
+    for _ in range(draw(st.integers(0, 6))):
+        lines = draw(st.lists(st.tuples(_line(), eol), max_size=4))
+        parts.extend(line + end for line, end in lines)
+        parts.append(draw(eol))  # the blank line that ends the block
+        if draw(st.integers(0, 5)) == 0:
+            parts.append(draw(eol))  # an extra blank line
+    if draw(st.booleans()):
+        # The stream may end inside a block, or inside a line.
+        parts.append(draw(_line()))
+        if draw(st.booleans()):
+            parts.append(draw(eol))
+    data = "".join(parts).encode("utf-8")
+    if invalid_utf8 and data:
+        bad = draw(st.sampled_from([b"\xff", b"\xc3", b"\xe4\xb8", b"\xed\xa0\x80", b"\x80"]))
+        at = draw(st.integers(0, len(data)))
+        data = data[:at] + bad + data[at:]
+    return data
+
+
+@st.composite
+def chunkings(draw: st.DrawFn, data: bytes) -> list[bytes]:
+    """``data`` cut into chunks at arbitrary places (empty chunks included)."""
+    if not data:
+        return [b""]
+    cuts = sorted(draw(st.lists(st.integers(0, len(data)), max_size=12)))
+    points = [0, *cuts, len(data)]
+    return [data[a:b] for a, b in itertools.pairwise(points)]

@@ -1,0 +1,37 @@
+"""`import adapters` stays light: no test kit, and httpx only from adapters.httpx."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+TEST_KIT = ("hypothesis", "pytest", "syrupy")
+
+
+@pytest.mark.parametrize("module", ["adapters", "adapters.sse", "adapters.cli"])
+def test_importing_the_library_pulls_in_no_test_kit_and_no_httpx(module: str) -> None:
+    code = (
+        f"import sys, json, {module}; "
+        "print(json.dumps(sorted(m.split('.')[0] for m in sys.modules)))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, check=True, text=True
+    )
+    loaded = set(json.loads(result.stdout))
+    assert loaded.isdisjoint({*TEST_KIT, "httpx"}), loaded & {*TEST_KIT, "httpx"}
+
+
+def test_the_public_names_are_exported() -> None:
+    import adapters
+    import adapters.sse
+
+    assert set(adapters.__all__) >= {"AdapterError", "DecodeError", "EncodeError", "Diagnostic"}
+    for name in adapters.__all__:
+        assert hasattr(adapters, name)
+    for name in adapters.sse.__all__:
+        assert hasattr(adapters.sse, name)
+    assert adapters.DecodeError.__module__ == "adapters"
+    assert repr(adapters.Diagnostic("k", "m", 0, 0)).startswith("Diagnostic(")
