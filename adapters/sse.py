@@ -92,6 +92,7 @@ def _in_input_order(diagnostic: Diagnostic) -> tuple[int, bool]:
 # What the lines of a block before its final data line set: event, id, retry, comments.
 _Head = tuple[str | None, str | None, int | None, tuple[str, ...]]
 _UNKNOWN: Final[Any] = object()
+_NO_HEAD: Final[_Head] = (None, None, None, ())
 # How many distinct heads a decoder remembers (a stream has one or two).
 _MAX_HEADS: Final = 64
 
@@ -276,6 +277,9 @@ class SSEDecoder:
         "_heads",
         "_held",
         "_ignored_lines",
+        "_last_head",
+        "_last_known",
+        "_last_span",
         "_lead",
         "_marks",
         "_ok",
@@ -327,6 +331,9 @@ class SSEDecoder:
         self._error: DecodeError | None = None  # raised by the next call once failed
         self._ignored_lines: list[tuple[str, str]] = []  # (line, why) of the block just built
         self._heads: dict[str, _Head | None] = {}  # see _known_layout
+        self._last_head = ""  # the head of the latest such block, its length and meaning
+        self._last_span = -2
+        self._last_known: _Head | None = None
         # Invalid UTF-8 found while decoding bytes, reported once the frames are
         # known: (position in the decoded text, message, byte offset, fatal).
         self._marks: list[tuple[int, str, int, bool]] = []
@@ -587,6 +594,27 @@ class SSEDecoder:
 
         A block then ends at the first ``"\\n\\n"``, so one split finds them all.
         """
+        if text.endswith("\n\n") and text[0] != "\n" and len(text) <= self.max_buffer_size:
+            # Perhaps exactly one whole block, a chunk as servers flush them. Its
+            # two layouts below see every line break in it, so they also prove
+            # that no blank line hides inside (searching for "\n\n" would cost
+            # more than all the rest).
+            part = text[:-2]
+            frame: SSEFrame | None
+            if "\n" not in part:
+                if part.startswith("data:"):
+                    value = part[6:] if part.startswith(" ", 5) else part[5:]
+                    frame = _new_tuple(SSEFrame, (None, value, None, None, (), True, part, "\n\n"))
+                else:
+                    frame = self._lines_lf(part, part, text, None, 0)
+            else:
+                frame = self._known_layout(part, part)
+            if frame is not None:
+                if self._lead:
+                    frame = _new_tuple(SSEFrame, (*frame[:6], self._lead + part, "\n\n"))
+                    self._lead = ""
+                self._frames += 1
+                return [frame]
         parts = text.split("\n\n")
         rest = parts.pop()
         frames: list[SSEFrame] = []
@@ -617,10 +645,8 @@ class SSEDecoder:
             else:
                 frame = self._known_layout(part, body)
                 if frame is None:
-                    frame = self._build(part.split("\n"), body, "\n\n", True)
-                    if self._ignored_lines:
-                        where = text[self._position(parts, index, part) :]
-                        self._report_ignored(where, base + len(frames))
+                    self._frames = base + len(frames)
+                    frame = self._lines_lf(part, body, text, parts, index)
                 append(frame)
         else:
             if rest:
@@ -632,6 +658,20 @@ class SSEDecoder:
                     self._keep(rest, base + len(frames))
         self._frames = base + len(frames)
         return frames
+
+    def _lines_lf(
+        self, part: str, body: str, text: str, parts: list[str] | None, index: int
+    ) -> SSEFrame:
+        """A block of LF-ended lines that is not of a known layout: the general rules.
+
+        The block is ``parts[index]`` of ``text`` split at blank lines, or all of
+        ``text`` when ``parts`` is None; that locates it for diagnostics.
+        """
+        frame = self._build(part.split("\n"), body, "\n\n", True)
+        if self._ignored_lines:
+            start = 0 if parts is None else self._position(parts, index, part)
+            self._report_ignored(text[start:], self._frames)
+        return frame
 
     def _known_layout(self, part: str, body: str) -> SSEFrame | None:
         """Decode a block laid out as real multi-line events are, or return None.
@@ -647,27 +687,31 @@ class SSEDecoder:
         cut = part.rfind("\n")
         if cut < 0 or not part.startswith("data:", cut + 1):
             return None
-        data = part[cut + 7 :] if part[cut + 6 : cut + 7] == " " else part[cut + 6 :]
+        data = part[cut + 7 :] if part.startswith(" ", cut + 6) else part[cut + 6 :]
         id_: str | None = None
         head_start = 0
         if part.startswith("id:"):
             head_start = part.find("\n") + 1
-            id_ = part[4 : head_start - 1] if part[3:4] == " " else part[3 : head_start - 1]
+            id_ = part[4 : head_start - 1] if part.startswith(" ", 3) else part[3 : head_start - 1]
             if "\0" in id_:
                 return None
-        if head_start <= cut:
+        span = cut - head_start
+        if span == self._last_span and part.startswith(self._last_head, head_start):
+            # The same head as the block before: the usual case, no new string.
+            known = self._last_known
+        elif span < 0:
+            known = _NO_HEAD
+        else:
             head = part[head_start:cut]
             known = self._heads.get(head, _UNKNOWN)
             if known is _UNKNOWN:
                 known = self._interpret_head(head)
-            if known is None:
-                return None
-            event, head_id, retry, comments = known
-            if head_id is not None:
-                id_ = head_id
-        else:
-            event = retry = None
-            comments = ()
+            self._last_head, self._last_span, self._last_known = head, span, known
+        if known is None:
+            return None
+        event, head_id, retry, comments = known
+        if head_id is not None:
+            id_ = head_id
         if id_ is not None:
             self.last_event_id = id_
         if retry is not None:
@@ -675,7 +719,11 @@ class SSEDecoder:
         return _new_tuple(SSEFrame, (event, data, id_, retry, comments, True, body, "\n\n"))
 
     def _interpret_head(self, head: str) -> _Head | None:
-        frame = self._build(head.split("\n"), "", "", False)
+        lines = head.split("\n")
+        if "" in lines:
+            # A blank line: this is not one block (see _scan_lf). Not remembered.
+            return None
+        frame = self._build(lines, "", "", False)
         known: _Head | None = (frame.event, frame.id, frame.retry, frame.comments)
         if frame.data is not None or self._ignored_lines:
             self._ignored_lines.clear()

@@ -81,10 +81,17 @@ def test_a_browser_sees_what_the_standard_says(data: st.DataObject, stream: byte
     assert decoder.last_event_id == last_id
 
 
-@given(sse_bytes(line_endings="lf"))
-def test_fast_paths_agree_with_the_general_path(stream: bytes) -> None:
+def _per_block(stream: bytes) -> list[bytes]:
+    """Cut after every blank line, the way servers flush events."""
+    pieces = stream.split(b"\n\n")
+    return [piece + b"\n\n" for piece in pieces[:-1]] + [pieces[-1]]
+
+
+@given(sse_bytes(line_endings="lf"), st.booleans())
+def test_fast_paths_agree_with_the_general_path(stream: bytes, per_block: bool) -> None:
+    chunks = _per_block(stream) if per_block else [stream]
     decoders = [SSEDecoder(), GeneralOnly(), NoRememberedLayouts()]
-    results = [decode([stream], decoder) for decoder in decoders]
+    results = [decode(chunks, decoder) for decoder in decoders]
     assert results[0] == results[1] == results[2]
     assert [f.raw for f in results[0]] == [f.raw for f in results[1]] == [f.raw for f in results[2]]
     assert _state(decoders[0]) == _state(decoders[1]) == _state(decoders[2])

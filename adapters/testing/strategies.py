@@ -86,6 +86,27 @@ def _line(draw: st.DrawFn) -> str:
 
 
 @st.composite
+def _provider_block(draw: st.DrawFn) -> list[str]:
+    """The lines of a block as the providers write them, sometimes slightly off."""
+    data = "data:" + draw(st.sampled_from(["", " "])) + draw(field_text())
+    if draw(st.booleans()):
+        return [data]  # OpenAI: one data line
+    lines = [
+        "id:" + draw(st.sampled_from(["1", "2", "17", " 3", "", "4\0"])),
+        "event:" + draw(st.sampled_from(["result", "error", " result", ""])),
+        ":HTTP_STATUS/" + draw(st.sampled_from(["200", "400"])),
+        data,
+    ]
+    # Now and then a line goes missing, is doubled, or a stray line joins.
+    if draw(st.integers(0, 3)) == 0:
+        del lines[draw(st.integers(0, 3))]
+    if draw(st.integers(0, 3)) == 0:
+        at = draw(st.integers(0, len(lines)))
+        lines.insert(at, draw(_line() | st.sampled_from(lines)))
+    return lines
+
+
+@st.composite
 def sse_bytes(draw: st.DrawFn, *, line_endings: str = "any", invalid_utf8: bool = False) -> bytes:
     """A whole event stream as bytes.
 
@@ -98,8 +119,11 @@ def sse_bytes(draw: st.DrawFn, *, line_endings: str = "any", invalid_utf8: bool 
     if draw(st.integers(0, 9)) == 0:
         parts.append("\ufeff")
     for _ in range(draw(st.integers(0, 6))):
-        lines = draw(st.lists(st.tuples(_line(), eol), max_size=4))
-        parts.extend(line + end for line, end in lines)
+        if draw(st.integers(0, 2)) == 0:
+            parts.extend(line + draw(eol) for line in draw(_provider_block()))
+        else:
+            lines = draw(st.lists(st.tuples(_line(), eol), max_size=4))
+            parts.extend(line + end for line, end in lines)
         parts.append(draw(eol))  # the blank line that ends the block
         if draw(st.integers(0, 5)) == 0:
             parts.append(draw(eol))  # an extra blank line
