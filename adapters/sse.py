@@ -23,15 +23,19 @@ Every decoded frame remembers the exact text it came from, so
 (OpenAI writes one), CRLF stays CRLF. Frames built in code are written in a
 canonical layout instead (see :func:`encode_frame`).
 
-How the decoder works: bytes are decoded to text with an incremental UTF-8
-decoder (so a character split across chunks is joined first), then the text of
-the block being received is kept until a blank line completes it. A line
-terminator is recognised on the joined text, so a CR at the end of one chunk
-and an LF at the start of the next form one CRLF, as the standard requires.
-The common case, a stream whose line ends are all LF, takes a fast path that
-cuts blocks with one ``str.split("\\n\\n")``; anything containing a CR takes
-the general path. Both produce identical frames (a property test holds them to
-it).
+How the decoder works: bytes are decoded to text as they come (the bytes of a
+character split across chunks are held until its end arrives), then the text
+of the block being received is kept until a blank line completes it. Line
+ends are recognised on the joined text, so a CR at the end of one chunk and an
+LF at the start of the next form one CRLF, as the standard requires.
+
+Three shortcuts serve the streams that real servers send, and property tests
+hold each to the same frames as the general path: text whose line ends are all
+LF is cut into blocks with one ``str.split("\\n\\n")``; a chunk that is exactly
+one block (how servers flush events) is recognised by its own line breaks; and
+a multi-line layout that repeats on every event (DashScope's ``id``, ``event``,
+``:HTTP_STATUS``, ``data``) is interpreted once and then recognised. Anything
+with a CR in it takes the general path, line by line.
 
 Memory is bounded: one block (all of its lines and line ends) may not grow
 beyond ``max_buffer_size`` characters; past that the decoder raises
@@ -270,6 +274,7 @@ class SSEDecoder:
 
     __slots__ = (
         "_chars",
+        "_closed",
         "_error",
         "_fed",
         "_fixes",
@@ -286,7 +291,6 @@ class SSEDecoder:
         "_pending",
         "_pieces",
         "_started",
-        "_state",
         "diagnostics",
         "diagnostics_dropped",
         "last_event_id",
@@ -326,9 +330,9 @@ class SSEDecoder:
         self._pieces: list[str] = []  # text of the block being received, not yet joined
         self._pending = 0  # total length of _pieces
         self._frames = 0  # frames returned so far
-        self._ok = True  # open and not failed: the one check on the hot path
-        self._state: Literal["open", "closed", "failed"] = "open"
-        self._error: DecodeError | None = None  # raised by the next call once failed
+        self._ok = True  # not closed and not failed: the one check on the hot path
+        self._closed = False
+        self._error: DecodeError | None = None  # once failed, every call raises it
         self._ignored_lines: list[tuple[str, str]] = []  # (line, why) of the block just built
         self._heads: dict[str, _Head | None] = {}  # see _known_layout
         self._last_head = ""  # the head of the latest such block, its length and meaning
@@ -366,20 +370,17 @@ class SSEDecoder:
         if used != len(data):
             # An incomplete character at the end: keep its bytes for the next call.
             self._held = bytes(data[used:])
+        # Text already held before this call's: needed to place invalid UTF-8.
+        carried = len(self._lead) + self._pending if self._marks else 0
+        self._chars += len(text)
+        frames = self._consume(text) if text else []
         if self._marks:
-            carried = len(self._lead) + self._pending
-            self._chars += len(text)
-            frames = self._consume(text) if text else []
             self._settle(frames, carried)
-        else:
-            self._chars += len(text)
-            frames = self._consume(text) if text else []
         if self._fixes and not self._pieces:
             self._fixes.clear()  # no unfinished block: no offset will be asked behind here
         if self._error is not None:
             self._ok = False
             if not frames:
-                self._state = "failed"
                 raise self._error
         return frames
 
@@ -391,7 +392,7 @@ class SSEDecoder:
         input is lost, and a browser-like consumer can drop it). Calling
         ``close()`` again returns ``[]``.
         """
-        if self._state == "closed":
+        if self._closed and self._error is None:
             return []
         if not self._ok:
             self._check_open()
@@ -405,9 +406,8 @@ class SSEDecoder:
             self._settle([], 0)
             if self._error is not None:
                 self._ok = False
-                self._state = "failed"
                 raise self._error
-        self._state = "closed"
+        self._closed = True
         self._ok = False
         frames: list[SSEFrame] = []
         if self._pieces:
@@ -452,7 +452,6 @@ class SSEDecoder:
 
     def _check_open(self) -> None:
         if self._error is not None:
-            self._state = "failed"
             raise self._error
         raise DecodeError(
             "the decoder was closed; create a new SSEDecoder for a new stream",

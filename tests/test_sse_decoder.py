@@ -314,3 +314,30 @@ def test_repr_names_every_field() -> None:
     assert repr(SSEFrame(data="x", comments=["c"])) == (
         "SSEFrame(event=None, data='x', id=None, retry=None, comments=('c',), complete=True)"
     )
+
+
+def test_a_line_far_longer_than_64_kib_decodes() -> None:
+    # Go peers read SSE with bufio.Scanner, whose default 64 KiB token cap aborts
+    # the stream on a long line (a base64 image, a cumulative answer).
+    payload = "长" * (1 << 20)
+    data = ("data:" + payload + "\n\n").encode()
+    assert decode([data[i : i + 65536] for i in range(0, len(data), 65536)]) == [
+        SSEFrame(data=payload)
+    ]
+
+
+def test_event_error_with_or_without_a_space_is_the_same_field() -> None:
+    # The DashScope Python SDK compares the raw line to "event:error" and misses
+    # the equally valid "event: error".
+    assert decode_frames(b"event:error\ndata:{}\n\nevent: error\ndata:{}\n\n") == [
+        SSEFrame(event="error", data="{}"),
+        SSEFrame(event="error", data="{}"),
+    ]
+
+
+def test_a_data_value_that_mentions_done_or_error_is_just_data() -> None:
+    # Substring tests on payloads change control flow in some peers; here a frame
+    # is only ever what its fields say.
+    [frame] = decode_frames(b'data: {"text": "say [DONE] or event: error"}\n\n')
+    assert frame.event is None
+    assert frame.data == '{"text": "say [DONE] or event: error"}'
