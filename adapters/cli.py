@@ -5,7 +5,8 @@ Subcommands so far:
 ``adapters frames IN [-o OUT] [--format json|sse]``
     Decode the SSE framing of a recording and write one JSON object per frame
     (``--format json``, the default) or the frames re-encoded (``--format sse``,
-    which gives back the input byte for byte). ``-`` is standard input/output.
+    which gives back the input byte for byte when it is valid UTF-8; invalid
+    bytes come back as U+FFFD, and are reported). ``-`` is standard input/output.
 """
 
 from __future__ import annotations
@@ -25,12 +26,13 @@ from .sse import SSEDecoder, SSEFrame, encode_frame
 __all__ = ["main"]
 
 _CHUNK = 64 * 1024
+_BOM = "\ufeff".encode()
 
 EXAMPLES = """\
 examples:
   adapters frames fixtures/dashscope/cnblogs-toolcalls-parallel-incremental-qwen-max.sse
   curl -sN ... | adapters frames - --format json
-  adapters frames recording.sse --format sse -o copy.sse   # byte-identical copy
+  adapters frames recording.sse --format sse -o copy.sse   # a byte-identical copy
 """
 
 
@@ -62,11 +64,14 @@ def _frames(args: argparse.Namespace) -> int:
         if source == "-":
             reader: BinaryIO = sys.stdin.buffer
         else:
-            path = Path(source)
-            if not path.is_file():
+            try:  # a file, or anything that opens like one (a pipe, /dev/stdin)
+                reader = files.enter_context(Path(source).open("rb"))
+            except FileNotFoundError:
                 print(f"adapters frames: no such file: {source}", file=sys.stderr)
                 return 2
-            reader = files.enter_context(path.open("rb"))
+            except OSError as exc:
+                print(f"adapters frames: cannot read {source}: {exc.strerror}", file=sys.stderr)
+                return 2
         if args.output == "-":
             out: BinaryIO = sys.stdout.buffer
         else:
@@ -81,16 +86,21 @@ def _frames(args: argparse.Namespace) -> int:
                     out.write(_frame_json(count, frame).encode("utf-8") + b"\n")
                 count += 1
 
+        status = 0
         try:
             for chunk in _read_chunks(reader):
-                emit(decoder.feed(chunk))
+                frames = decoder.feed(chunk)
+                if decoder.bom and count == 0 and frames and args.format == "sse":
+                    out.write(_BOM)  # the copy starts as the input did
+                emit(frames)
             emit(decoder.close())
         except AdapterError as exc:
             print(f"adapters frames: {source}: {exc}", file=sys.stderr)
-            return 1
-        if args.format == "sse":
-            # Blank lines after the last frame: the copy is byte for byte.
-            out.write(decoder.trailer.encode("utf-8"))
+            status = 1
+        else:
+            if args.format == "sse":
+                # Blank lines after the last frame: the copy is byte for byte.
+                out.write(decoder.trailer.encode("utf-8"))
         out.flush()
     for diagnostic in decoder.diagnostics:
         print(
@@ -98,7 +108,12 @@ def _frames(args: argparse.Namespace) -> int:
             f"{diagnostic.message}",
             file=sys.stderr,
         )
-    return 0
+    if decoder.diagnostics_dropped:
+        print(
+            f"adapters frames: {source}: {decoder.diagnostics_dropped} more diagnostics not shown",
+            file=sys.stderr,
+        )
+    return status
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -124,7 +139,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--format",
         choices=("json", "sse"),
         default="json",
-        help="json: one object per frame (default); sse: the frames re-encoded, byte for byte",
+        help="json: one object per frame (default); sse: the frames re-encoded, byte for byte "
+        "(invalid UTF-8 comes back as U+FFFD)",
     )
     frames.add_argument(
         "--strict-utf8",

@@ -37,14 +37,19 @@ a multi-line layout that repeats on every event (DashScope's ``id``, ``event``,
 ``:HTTP_STATUS``, ``data``) is interpreted once and then recognised. Anything
 with a CR in it takes the general path, line by line.
 
-Memory is bounded: one block (all of its lines and line ends) may not grow
-beyond ``max_buffer_size`` characters; past that the decoder raises
-:class:`~adapters.DecodeError` and stays failed.
+Memory is bounded: one block (its lines and line ends, not the blank line
+that ends it) and one run of blank lines between blocks may not grow beyond
+``max_buffer_size`` characters; past that the decoder raises
+:class:`~adapters.DecodeError` and stays failed. What else a decoder keeps is
+small and capped: remembered layouts (64 short ones), diagnostics
+(``max_diagnostics``), and bookkeeping for invalid UTF-8 in the held block.
 """
 
 from __future__ import annotations
 
+import codecs
 import re
+import threading
 from bisect import bisect_right, insort
 from codecs import utf_8_decode as _utf8_decode
 from collections.abc import Iterable
@@ -75,6 +80,10 @@ DEFAULT_MAX_BUFFER_SIZE: Final = 16 * 1024 * 1024
 #: How many diagnostics one decoder keeps; later ones are only counted.
 DEFAULT_MAX_DIAGNOSTICS: Final = 1000
 
+# A blank line: a line end followed by another ("\r\n" is one line end, so
+# "\r\n" followed by a line end is blank, but "\r" followed by "\n" is not).
+_BLANK_LINE: Final = re.compile(r"\n[\r\n]|\r\r|\r\n[\r\n]")
+
 # WHATWG: "Lines must be separated by either a U+000D CARRIAGE RETURN U+000A LINE
 # FEED (CRLF) character pair, a single U+000A LINE FEED (LF) character, or a
 # single U+000D CARRIAGE RETURN (CR) character."  No other character ends a line
@@ -82,14 +91,35 @@ DEFAULT_MAX_DIAGNOSTICS: Final = 1000
 # used here.
 _EOL: Final = re.compile(r"\r\n|\r|\n")
 
-# Python refuses int() on decimal strings longer than this (sys.int_info); a
-# retry value that long is ignored and reported instead of crashing the decoder.
-_MAX_RETRY_DIGITS: Final = 4000
 
 _BOM: Final = "\ufeff"
 
 
+class _Found(threading.local):
+    """Invalid UTF-8 met by the current decode call, in this thread."""
+
+    errors: list[tuple[int, int, str]]
+
+
+_FOUND: Final = _Found()
+
+
+def _note_invalid(error: UnicodeError) -> tuple[str, int]:
+    """Codec error handler: replace like "replace" does, and note where."""
+    if not isinstance(error, UnicodeDecodeError):  # pragma: no cover - decode only
+        raise error
+    _FOUND.errors.append((error.start, error.end, error.reason))
+    return "\ufffd", error.end
+
+
+# A codec error handler is looked up by name; this one is the library's own.
+_NOTE_INVALID: Final = "adapters.sse.note-invalid"
+codecs.register_error(_NOTE_INVALID, _note_invalid)
+
+
 def _in_input_order(diagnostic: Diagnostic) -> tuple[int, bool]:
+    # By offset; at the same offset a repaired byte before the ignored line it
+    # starts (an ignored line's offset is that of its block).
     return diagnostic.offset, diagnostic.kind != "invalid_utf8"
 
 
@@ -97,8 +127,10 @@ def _in_input_order(diagnostic: Diagnostic) -> tuple[int, bool]:
 _Head = tuple[str | None, str | None, int | None, tuple[str, ...]]
 _UNKNOWN: Final[Any] = object()
 _NO_HEAD: Final[_Head] = (None, None, None, ())
-# How many distinct heads a decoder remembers (a stream has one or two).
+# How many distinct heads a decoder remembers (a stream has one or two), and
+# how long one may be (DashScope's is 30 characters).
 _MAX_HEADS: Final = 64
+_MAX_HEAD_LENGTH: Final = 1024
 
 LineEnding = Literal["\n", "\r\n", "\r"]
 
@@ -131,6 +163,8 @@ class SSEFrame(tuple[Any, ...]):
         comments: Iterable[str] = (),
         complete: bool = True,
     ) -> SSEFrame:
+        if isinstance(comments, str):
+            raise TypeError("comments takes an iterable of comment strings, not one string")
         return _new_tuple(cls, (event, data, id, retry, tuple(comments), complete, None, ""))
 
     if TYPE_CHECKING:
@@ -184,10 +218,10 @@ class SSEFrame(tuple[Any, ...]):
         """The exact text this frame was decoded from, or ``None`` if built in code.
 
         It runs from the end of the previous frame to the blank line that ended
-        this one, so it includes blank lines before the block and, on the first
-        frame of a stream, the byte order mark. Concatenating the ``raw`` of
-        every frame of a stream, then the decoder's :attr:`~SSEDecoder.trailer`,
-        gives back the stream.
+        this one, so it includes blank lines before the block. A byte order mark
+        at the start of the stream is no frame's (see :attr:`SSEDecoder.bom`).
+        The ``raw`` of every frame of a stream, then the decoder's
+        :attr:`~SSEDecoder.trailer`, gives back the stream.
 
         One edge: a block whose final blank line is a CR that ends a chunk is
         dispatched at once (the standard says a CR ends a line), so if the next
@@ -221,19 +255,20 @@ class SSEFrame(tuple[Any, ...]):
     def __eq__(self, other: object) -> bool:
         if isinstance(other, SSEFrame):
             return self[:6] == other[:6]
+        if isinstance(other, tuple):
+            return False  # a frame is not the tuple it is made of
         return NotImplemented
 
     def __ne__(self, other: object) -> bool:
-        if isinstance(other, SSEFrame):
-            return self[:6] != other[:6]
-        return NotImplemented
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
 
     def __hash__(self) -> int:
         return hash(self[:6])
 
     # Frames are not ordered, whatever tuples are.
     def __lt__(self, other: object) -> bool:
-        return NotImplemented
+        raise TypeError("SSEFrame objects are not ordered")
 
     __le__ = __gt__ = __ge__ = __lt__
 
@@ -273,6 +308,7 @@ class SSEDecoder:
     """
 
     __slots__ = (
+        "_after_cr",
         "_chars",
         "_closed",
         "_error",
@@ -286,17 +322,19 @@ class SSEDecoder:
         "_last_known",
         "_last_span",
         "_lead",
+        "_lead_free",
         "_marks",
         "_ok",
         "_pending",
         "_pieces",
+        "_retry",
         "_started",
+        "bom",
         "diagnostics",
         "diagnostics_dropped",
         "last_event_id",
         "max_buffer_size",
         "max_diagnostics",
-        "reconnection_time",
         "strict_utf8",
     )
 
@@ -321,12 +359,15 @@ class SSEDecoder:
         #: WHATWG "last event ID string": the ``id`` of the latest complete
         #: frame that had one; it persists across frames. ``""`` when none.
         self.last_event_id = ""
-        #: WHATWG "reconnection time": the latest valid ``retry`` value, in ms.
-        self.reconnection_time: int | None = None
+        self._retry: int | None = None  # the latest valid retry of a dispatched block
         self._fed = 0  # bytes given to feed() so far
         self._held = b""  # the start of a UTF-8 character whose end has not arrived
         self._started = False  # has the first character (and so a possible BOM) been seen?
-        self._lead = ""  # text between the previous frame and the next block
+        #: Whether the stream began with a byte order mark (stripped, as WHATWG says).
+        self.bom = False
+        self._lead = ""  # blank lines between the previous frame and the next block
+        self._lead_free = 0  # 1 when _lead starts with the LF of a CRLF split by a dispatch
+        self._after_cr = False  # the last frame ended at a CR that ended its text
         self._pieces: list[str] = []  # text of the block being received, not yet joined
         self._pending = 0  # total length of _pieces
         self._frames = 0  # frames returned so far
@@ -342,9 +383,9 @@ class SSEDecoder:
         # known: (position in the decoded text, message, byte offset, fatal).
         self._marks: list[tuple[int, str, int, bool]] = []
         self._chars = 0  # characters decoded so far
-        # Where U+FFFD replaced invalid bytes in the text not yet consumed:
-        # (character position, 3 minus the number of bytes replaced).
-        self._fixes: list[tuple[int, int]] = []
+        # Where U+FFFD replaced invalid bytes in the text not yet consumed, as
+        # runs: (character position, length, bytes of U+FFFD minus bytes replaced).
+        self._fixes: list[tuple[int, int, int]] = []
 
     # ------------------------------------------------------------------ API
 
@@ -358,6 +399,8 @@ class SSEDecoder:
         """
         if not self._ok:
             self._check_open()
+        if type(data) is not bytes:
+            data = bytes(data)  # a memoryview's len() counts items, not bytes
         size = len(data)
         self._fed += size
         if self._held:
@@ -365,8 +408,8 @@ class SSEDecoder:
             self._held = b""
         try:
             text, used = _utf8_decode(data, "strict", False)
-        except UnicodeDecodeError as exc:
-            text, used = self._repair(bytes(exc.object), final=False)
+        except UnicodeDecodeError:
+            text, used = self._repair(bytes(data), final=False)
         if used != len(data):
             # An incomplete character at the end: keep its bytes for the next call.
             self._held = bytes(data[used:])
@@ -376,8 +419,10 @@ class SSEDecoder:
         frames = self._consume(text) if text else []
         if self._marks:
             self._settle(frames, carried)
-        if self._fixes and not self._pieces:
-            self._fixes.clear()  # no unfinished block: no offset will be asked behind here
+        if self._fixes:
+            # Offsets are only ever asked for inside the unfinished block.
+            held_from = self._chars - self._pending
+            self._fixes = [fix for fix in self._fixes if fix[0] + fix[1] > held_from]
         if self._error is not None:
             self._ok = False
             if not frames:
@@ -411,27 +456,40 @@ class SSEDecoder:
         self._ok = False
         frames: list[SSEFrame] = []
         if self._pieces:
+            # WHATWG applies a retry field as soon as its line has ended, and never
+            # processes an unterminated last line: that is what the property says.
+            self._retry = self.reconnection_time
             rest = "".join(self._pieces)
             self._pieces.clear()
             self._pending = 0
             lines = _EOL.split(rest)
-            terminated = lines[-1] == ""
-            if terminated:
+            if lines[-1] == "":
                 lines.pop()
             frame = self._build(lines, self._lead + rest, "", False)
             self._report_ignored(rest, self._frames)
             self._lead = ""
-            # WHATWG applies a retry field as soon as its line is processed, and
-            # never processes an unterminated last line.
-            retry = frame.retry
-            if not terminated:
-                retry = self._build(lines[:-1], "", "", False).retry
-                self._ignored_lines.clear()  # reported above already
-            if retry is not None:
-                self.reconnection_time = retry
             frames.append(frame)
             self._frames += 1
         return frames
+
+    @property
+    def reconnection_time(self) -> int | None:
+        """WHATWG "reconnection time": the latest valid ``retry`` value, in ms.
+
+        As in the standard, a ``retry`` line counts as soon as it has ended,
+        also in a block that has not been dispatched yet.
+        """
+        if self._pieces:
+            held = "".join(self._pieces)
+            # Every line of the held block but the last has ended (a final CR
+            # ends its line too: the split leaves an empty last piece then).
+            lines = _EOL.split(held)[:-1]
+            if lines:
+                retry = self._build(lines, "", "", False).retry
+                self._ignored_lines.clear()
+                if retry is not None:
+                    return retry
+        return self._retry
 
     @property
     def offset(self) -> int:
@@ -440,11 +498,11 @@ class SSEDecoder:
 
     @property
     def trailer(self) -> str:
-        """Text after the last frame that belongs to no frame: blank lines, a lone BOM.
+        """Blank lines after the last frame, which belong to no frame.
 
-        After :meth:`close`, the ``raw`` text of every frame followed by this is
-        the whole input (with invalid UTF-8 as U+FFFD), so a recording can be
-        copied byte for byte through the decoder.
+        After :meth:`close`, a BOM if :attr:`bom`, the ``raw`` text of every
+        frame, then this, is the whole input (with invalid UTF-8 as U+FFFD), so
+        a recording can be copied through the decoder byte for byte.
         """
         return self._lead
 
@@ -471,7 +529,7 @@ class SSEDecoder:
     def _diagnose(self, kind: str, message: str, offset: int, frame: int) -> None:
         # A block's ignored lines are known only once the block is complete, so a
         # diagnostic may arrive after one further on in the input: keep the list
-        # in input order (a repaired byte before the lines of its block).
+        # in input order.
         insort(self.diagnostics, Diagnostic(kind, message, offset, frame), key=_in_input_order)
         if len(self.diagnostics) > self.max_diagnostics:
             self.diagnostics.pop()
@@ -486,34 +544,44 @@ class SSEDecoder:
         Returns the text and how many bytes it used.
         """
         base = self._fed - len(data)  # offset of data[0] in the input
-        out: list[str] = []
-        chars = 0  # length of the text in `out`
-        pos = 0
-        while True:
+        if self.strict_utf8:
             try:
-                text, used = _utf8_decode(data[pos:], "strict", final)
+                return _utf8_decode(data, "strict", final)
             except UnicodeDecodeError as err:
-                good = data[pos : pos + err.start].decode("utf-8")
-                out.append(good)
-                chars += len(good)
-                offset = base + pos + err.start
-                bad = data[pos + err.start : pos + err.end]
-                if self.strict_utf8:
-                    message = (
-                        f"invalid UTF-8 ({err.reason}: {bad!r}); expected a UTF-8 encoded stream"
-                    )
-                    self._marks.append((chars, message, offset, True))
-                    return "".join(out), len(data)
-                message = f"invalid UTF-8 ({err.reason}: {bad!r}) replaced by U+FFFD"
-                self._marks.append((chars, message, offset, False))
-                # U+FFFD re-encodes to 3 bytes where it replaced len(bad).
-                self._fixes.append((self._chars + chars, 3 - len(bad)))
-                out.append("\ufffd")
-                chars += 1
-                pos += err.end
+                good = data[: err.start].decode("utf-8")
+                bad = data[err.start : err.end]
+                message = f"invalid UTF-8 ({err.reason}: {bad!r}); expected a UTF-8 encoded stream"
+                self._marks.append((len(good), message, base + err.start, True))
+                # The rest stays undecoded (held), so that offsets into the
+                # text before it still count the right bytes.
+                return good, err.start
+        found: list[tuple[int, int, str]] = []
+        _FOUND.errors = found
+        text, used = _utf8_decode(data, _NOTE_INVALID, final)
+        room = self.max_diagnostics - len(self.diagnostics) - len(self._marks)
+        fixes = self._fixes
+        chars = 0  # characters of `text` before the current error
+        previous = 0  # byte after the previous error
+        for start, end, reason in found:
+            chars += len(data[previous:start].decode("utf-8"))
+            if room > 0:
+                bad = data[start:end]
+                message = f"invalid UTF-8 ({reason}: {bad!r}) replaced by U+FFFD"
+                self._marks.append((chars, message, base + start, False))
+                room -= 1
             else:
-                out.append(text)
-                return "".join(out), pos + used
+                self.diagnostics_dropped += 1
+            # U+FFFD re-encodes to 3 bytes where it replaced end - start; runs
+            # of replacements are kept as one entry (start, length, extra).
+            position = self._chars + chars
+            if fixes and fixes[-1][0] + fixes[-1][1] == position:
+                first, length, extra = fixes[-1]
+                fixes[-1] = (first, length + 1, extra + 3 - (end - start))
+            else:
+                fixes.append((position, 1, 3 - (end - start)))
+            chars += 1
+            previous = end
+        return text, used
 
     def _settle(self, frames: list[SSEFrame], carried: int) -> None:
         """Report the invalid UTF-8 found by this call, now that its frames are known.
@@ -539,7 +607,8 @@ class SSEDecoder:
         size = len(unconsumed.encode("utf-8"))
         start = self._chars - len(unconsumed)
         # Each U+FFFD in it stands for the bytes it replaced, not its own three.
-        size -= sum(extra for position, extra in self._fixes if position >= start)
+        # (A block never starts inside a run of them: runs hold no line end.)
+        size -= sum(extra for first, _, extra in self._fixes if first >= start)
         return decoded - size
 
     def _consume(self, text: str) -> list[SSEFrame]:
@@ -549,32 +618,53 @@ class SSEDecoder:
             # A BOM anywhere else is content (a second one makes the first field
             # name start with U+FEFF, an unknown field).
             if text[0] == _BOM:
-                self._lead = _BOM
+                self.bom = True
                 text = text[1:]
                 if not text:
                     return []
-        if self._pieces:
-            if "\n" not in text and "\r" not in text:
-                # Still inside the same line: no line, so no block, can end here.
-                self._pieces.append(text)
+        if self._after_cr:
+            # The block before ended at a CR that ended its text. An LF now is the
+            # rest of that CRLF, not a blank line ("a single U+000D CARRIAGE
+            # RETURN (CR) character not followed by a U+000A LINE FEED"). It goes
+            # with the next frame's raw text, as the only line end that counts
+            # towards no size, so that where a chunk cut the CRLF changes nothing.
+            self._after_cr = False
+            if text[0] == "\n":
+                self._lead += "\n"
+                self._lead_free = 1
+                text = text[1:]
+                if not text:
+                    return []
+        pieces = self._pieces
+        if pieces:
+            # Part of a block is held. Unless this text (with the character
+            # before it) completes a blank line, it only adds to the block:
+            # keep it without joining, so that a large block arriving in many
+            # chunks is joined and scanned once, not once per chunk.
+            probe = pieces[-1][-1] + text
+            if not ("\n\n" in probe if "\r" not in probe else _BLANK_LINE.search(probe)):
+                pieces.append(text)
                 self._pending += len(text)
                 if self._pending > self.max_buffer_size:
-                    self._overflow("".join(self._pieces), self._frames)
+                    self._overflow("".join(pieces), self._frames)
                 return []
-            self._pieces.append(text)
-            text = "".join(self._pieces)
-            self._pieces.clear()
+            pieces.append(text)
+            text = "".join(pieces)
+            pieces.clear()
             self._pending = 0
         if "\r" in text:
             return self._scan_general(text)
         return self._scan_lf(text)
 
-    def _overflow(self, block: str, frame: int) -> None:
+    def _overflow(self, block: str, frame: int, what: str = "an event") -> None:
+        """Fail: ``block``, the text from the offending block on, is too large."""
         self._pieces.clear()
         self._pending = 0
         self._fail(
-            f"an event grew past max_buffer_size={self.max_buffer_size} characters "
-            "without a blank line ending it; expected a blank line after every event",
+            f"{what} grew past max_buffer_size={self.max_buffer_size} characters "
+            "without a blank line ending it; expected a blank line after every event"
+            if what == "an event"
+            else f"{what} grew past max_buffer_size={self.max_buffer_size} characters",
             kind="buffer_overflow",
             offset=self._offset_of(block),
             frame=frame,
@@ -588,12 +678,27 @@ class SSEDecoder:
         self._pieces.append(rest)
         self._pending = len(rest)
 
+    def _add_lead(self, lead: str, after: str, frame: int) -> bool:
+        """Keep blank lines met between blocks; False if there are too many.
+
+        They are kept (for the next frame's raw text) but dispatch nothing; the
+        bound applies to them as to a block. ``after`` is the text after them.
+        """
+        if len(lead) - self._lead_free > self.max_buffer_size:
+            self._overflow(lead + after, frame, "a run of blank lines")
+            return False
+        self._lead = lead
+        return True
+
     def _scan_lf(self, text: str) -> list[SSEFrame]:
         """Fast path: ``text`` starts a block and holds no CR, so every line ends at LF.
 
         A block then ends at the first ``"\\n\\n"``, so one split finds them all.
+        A block's size is that of its lines and their line ends, without the
+        blank line that ends it: ``len(part) + 1`` here.
         """
-        if text.endswith("\n\n") and text[0] != "\n" and len(text) <= self.max_buffer_size:
+        limit = self.max_buffer_size
+        if text.endswith("\n\n") and text[0] != "\n" and len(text) - 1 <= limit:
             # Perhaps exactly one whole block, a chunk as servers flush them. Its
             # two layouts below see every line break in it, so they also prove
             # that no blank line hides inside (searching for "\n\n" would cost
@@ -612,34 +717,39 @@ class SSEDecoder:
                 if self._lead:
                     frame = _new_tuple(SSEFrame, (*frame[:6], self._lead + part, "\n\n"))
                     self._lead = ""
+                    self._lead_free = 0
                 self._frames += 1
                 return [frame]
         parts = text.split("\n\n")
         rest = parts.pop()
         frames: list[SSEFrame] = []
         append = frames.append
-        limit = self.max_buffer_size - 2
         base = self._frames
+        lead = self._lead
         for index, part in enumerate(parts):
             if not part or part[0] == "\n":
                 # Blank lines before the block (or only blank lines): no event.
                 body = part.lstrip("\n")
+                lead += part[: len(part) - len(body)] if body else part + "\n\n"
+                # What follows the blank lines: the block, or the next part.
+                after = self._position(parts, index, body) + (0 if body else len(part) + 2)
+                if not self._add_lead(lead, text[after:], base + len(frames)):
+                    break
                 if not body:
-                    self._lead += part + "\n\n"
                     continue
-                self._lead += part[: len(part) - len(body)]
                 part = body  # noqa: PLW2901 - the block proper
-            if len(part) > limit:
-                self._overflow(text[self._position(parts, index, part) :], base + index)
+            if len(part) >= limit:
+                where = text[self._position(parts, index, part) :]
+                self._overflow(where, base + len(frames))
                 break
-            if self._lead:
-                body = self._lead + part
-                self._lead = ""
-            else:
-                body = part
+            body = part
+            if lead:
+                body = lead + part
+                lead = self._lead = ""
+                self._lead_free = 0
             if part.startswith("data:") and "\n" not in part:
                 # The overwhelmingly common block: OpenAI's `data: {...}`.
-                value = part[6:] if part[5:6] == " " else part[5:]
+                value = part[6:] if part.startswith(" ", 5) else part[5:]
                 append(_new_tuple(SSEFrame, (None, value, None, None, (), True, body, "\n\n")))
             else:
                 frame = self._known_layout(part, body)
@@ -648,13 +758,14 @@ class SSEDecoder:
                     frame = self._lines_lf(part, body, text, parts, index)
                 append(frame)
         else:
+            if rest[:1] == "\n":
+                body = rest.lstrip("\n")
+                lead += rest[: len(rest) - len(body)]
+                rest = body
+                if not self._add_lead(lead, rest, base + len(frames)):
+                    rest = ""
             if rest:
-                if rest[0] == "\n":
-                    body = rest.lstrip("\n")
-                    self._lead += rest[: len(rest) - len(body)]
-                    rest = body
-                if rest:
-                    self._keep(rest, base + len(frames))
+                self._keep(rest, base + len(frames))
         self._frames = base + len(frames)
         return frames
 
@@ -679,9 +790,11 @@ class SSEDecoder:
         ``:HTTP_STATUS/200``, ``data:{...}``: the lines before the data line
         are the same in every event but for the id. So the block is cut into
         an optional first ``id`` line, the lines after it (the *head*), and a
-        final ``data`` line; heads are interpreted once and remembered. A head
-        holding another ``data`` line or a line the standard ignores is not
-        remembered, and such blocks take the general path.
+        final ``data`` line; heads are interpreted once and remembered (the
+        short ones: a long head is read by the general rules every time). A
+        head holding another ``data`` line, a line the standard ignores or a
+        blank line is remembered as unusable, and its blocks take the general
+        path.
         """
         cut = part.rfind("\n")
         if cut < 0 or not part.startswith("data:", cut + 1):
@@ -700,6 +813,8 @@ class SSEDecoder:
             known = self._last_known
         elif span < 0:
             known = _NO_HEAD
+        elif span > _MAX_HEAD_LENGTH:
+            return None
         else:
             head = part[head_start:cut]
             known = self._heads.get(head, _UNKNOWN)
@@ -714,19 +829,18 @@ class SSEDecoder:
         if id_ is not None:
             self.last_event_id = id_
         if retry is not None:
-            self.reconnection_time = retry
+            self._retry = retry
         return _new_tuple(SSEFrame, (event, data, id_, retry, comments, True, body, "\n\n"))
 
     def _interpret_head(self, head: str) -> _Head | None:
         lines = head.split("\n")
-        if "" in lines:
-            # A blank line: this is not one block (see _scan_lf). Not remembered.
-            return None
-        frame = self._build(lines, "", "", False)
-        known: _Head | None = (frame.event, frame.id, frame.retry, frame.comments)
-        if frame.data is not None or self._ignored_lines:
+        known: _Head | None = None
+        # A blank line means this is not one block (see _scan_lf).
+        if "" not in lines:
+            frame = self._build(lines, "", "", False)
+            if frame.data is None and not self._ignored_lines:
+                known = (frame.event, frame.id, frame.retry, frame.comments)
             self._ignored_lines.clear()
-            known = None
         if len(self._heads) >= _MAX_HEADS:
             self._heads.clear()
         self._heads[head] = known
@@ -734,21 +848,30 @@ class SSEDecoder:
 
     @staticmethod
     def _position(parts: list[str], index: int, part: str) -> int:
-        """Where ``part`` (``parts[index]`` less any leading LFs) starts in the split text."""
-        original = parts[index]
-        return sum(len(p) + 2 for p in parts[:index]) + len(original) - len(part)
+        """Where ``part`` (``parts[index]`` less any leading LFs) starts in the split text.
+
+        With ``part=""``, where ``parts[index]`` itself starts.
+        """
+        start = sum(len(p) + 2 for p in parts[:index])
+        return start + len(parts[index]) - len(part) if part else start
 
     def _scan_general(self, text: str) -> list[SSEFrame]:
-        """Any mix of CR, LF and CRLF; ``text`` starts a block."""
+        """Any mix of CR, LF and CRLF; ``text`` starts a block.
+
+        A block's size is that of its lines and their line ends, without the
+        blank line that ends it.
+        """
         frames: list[SSEFrame] = []
         lines: list[str] = []
         line_start = 0  # where the current line starts
         block_start = 0  # where the current block (after blank lines) starts
         limit = self.max_buffer_size
         size = len(text)
+        lead = self._lead
         for match in _EOL.finditer(text):
             start, end = match.span()
-            if end == size and start != line_start and text[start:end] == "\r":
+            lone_cr_at_end = end == size and text[start] == "\r" and end - start == 1
+            if lone_cr_at_end and start != line_start:
                 # A CR that ends the text may be the first half of a CRLF whose LF
                 # is still on its way. The line is over either way, but nothing
                 # needs it yet: keep it, and read it again with what follows.
@@ -757,22 +880,24 @@ class SSEDecoder:
                 lines.append(text[line_start:start])
             elif lines:
                 # "If the line is empty (a blank line): Dispatch the event."
-                raw = text[block_start:end]
-                if len(raw) > limit:
+                if start - block_start > limit:
                     self._overflow(text[block_start:], self._frames)
                     return frames
-                frames.append(self._build(lines, self._lead + raw, "", True))
+                frames.append(self._build(lines, lead + text[block_start:end], "", True))
                 if self._ignored_lines:
                     self._report_ignored(text[block_start:], self._frames)
                 self._frames += 1
-                self._lead = ""
+                lead = self._lead = ""
+                self._lead_free = 0
                 lines = []
                 block_start = end
+                # A blank line that is a CR ending the text may yet be a CRLF.
+                self._after_cr = lone_cr_at_end
             else:
-                # A blank line with no block before it dispatches nothing. (A CR
-                # at the end of the text followed later by an LF is two such
-                # lines here instead of one CRLF: the same nothing.)
-                self._lead += text[line_start:end]
+                # A blank line with no block before it dispatches nothing.
+                lead += text[line_start:end]
+                if not self._add_lead(lead, text[end:], self._frames):
+                    return frames
                 block_start = end
             line_start = end
         if block_start < size:
@@ -841,11 +966,11 @@ class SSEDecoder:
                     # interpret the field value as an integer in base ten [...].
                     # Otherwise, ignore the field."
                     if value.isascii() and value.isdigit():
-                        digits = value.lstrip("0") or "0"
-                        if len(digits) > _MAX_RETRY_DIGITS:
+                        try:
+                            retry = int(value.lstrip("0") or "0")
+                        except ValueError:
+                            # Longer than Python converts (sys.get_int_max_str_digits).
                             self._ignored_lines.append((line, "a retry value this long is ignored"))
-                        else:
-                            retry = int(digits)
                     else:
                         self._ignored_lines.append((line, "retry takes ASCII digits only"))
                     continue
@@ -870,7 +995,7 @@ class SSEDecoder:
             if id_ is not None:
                 self.last_event_id = id_
             if retry is not None:
-                self.reconnection_time = retry
+                self._retry = retry
         return _new_tuple(SSEFrame, (event, data, id_, retry, comments, complete, body, end))
 
     def _report_ignored(self, unconsumed: str, frame: int) -> None:
@@ -951,6 +1076,12 @@ def encode_frame(
             return raw.encode("utf-8")
     if line_ending not in ("\n", "\r\n", "\r"):
         raise _refuse(f"line_ending must be LF, CRLF or CR, not {line_ending!r}")
+    for name in ("event", "data", "id"):
+        value = getattr(frame, name)
+        if value is not None and not isinstance(value, str):
+            raise _refuse(f"{name} must be a str or None, not {type(value).__name__}")
+    if not all(isinstance(comment, str) for comment in frame.comments):
+        raise _refuse("comments must all be str")
     lines: list[str] = []
     if frame.id is not None:
         if "\0" in frame.id:
@@ -961,7 +1092,11 @@ def encode_frame(
     if frame.retry is not None:
         if type(frame.retry) is not int or frame.retry < 0:
             raise _refuse(f"retry must be a non-negative int, not {frame.retry!r}")
-        lines.append(_field("retry", str(frame.retry), space))
+        try:
+            digits = str(frame.retry)
+        except ValueError:  # longer than Python converts (sys.get_int_max_str_digits)
+            raise _refuse("retry has more digits than a decoder could read back") from None
+        lines.append(_field("retry", digits, space))
     lines.extend(":" + comment for comment in frame.comments)
     if frame.data is not None:
         if "\r" in frame.data:

@@ -45,6 +45,12 @@ def decode(chunks: Iterable[bytes], decoder: SSEDecoder | None = None) -> list[S
     return frames
 
 
+def reassemble(frames: Iterable[SSEFrame], decoder: SSEDecoder) -> str:
+    """The stream again: a BOM if it had one, every frame's raw text, the trailer."""
+    text = "".join(frame.raw or "" for frame in frames) + decoder.trailer
+    return "\ufeff" + text if decoder.bom else text
+
+
 def browser_view(frames: Iterable[SSEFrame]) -> tuple[list[Dispatched], str]:
     """Replay frames the way WHATWG's dispatch steps treat the blocks they came from.
 

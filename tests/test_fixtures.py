@@ -14,7 +14,7 @@ from syrupy.extensions.json import JSONSnapshotExtension
 
 from adapters.sse import SSEDecoder, SSEFrame, encode_frames
 
-from .support import decode
+from .support import decode, reassemble
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 RECORDINGS = sorted(FIXTURES.glob("*/*.sse"))
@@ -70,6 +70,7 @@ def test_recordings_round_trip_byte_for_byte_under_any_chunking(path: Path) -> N
         decoder = SSEDecoder(strict_utf8=True)
         frames = decode(chunks, decoder)
         assert encode_frames(frames) + decoder.trailer.encode() == data
+        assert reassemble(frames, decoder).encode() == data
         assert decoder.diagnostics == []
         if expected is None:
             expected = frames

@@ -3,12 +3,14 @@ drops, its bounds, its error contract and its diagnostics."""
 
 from __future__ import annotations
 
+import array
 import pickle
+import sys
 
 import pytest
 
-from adapters import DecodeError
-from adapters.sse import SSEDecoder, SSEFrame, decode_frames
+from adapters import DecodeError, EncodeError
+from adapters.sse import SSEDecoder, SSEFrame, decode_frames, encode_frame
 
 from .support import decode
 
@@ -104,15 +106,19 @@ def test_ignored_lines_are_reported_with_where_they_are(line: bytes, why: str) -
     assert (diagnostic.offset, diagnostic.frame) == (len(b"data: first\n\n"), 1)
 
 
-def test_a_bom_is_stripped_once_and_kept_in_the_first_frames_raw() -> None:
+def test_a_bom_is_stripped_once_and_noted_on_the_decoder() -> None:
     data = b"\xef\xbb\xbfdata: a\n\n\xef\xbb\xbfdata: b\n\n"
     for chunks in ([data], [data[:1], data[1:2], data[2:]]):
         decoder = SSEDecoder()
         frames = decode(chunks, decoder)
         # The second BOM is content: its line is an unknown field "\ufeffdata".
         assert frames == [SSEFrame(data="a"), SSEFrame()]
-        assert frames[0].raw == "\ufeffdata: a\n\n"
+        assert decoder.bom is True
+        # The BOM belongs to the stream, not to its first frame.
+        assert frames[0].raw == "data: a\n\n"
+        assert frames[1].raw == "\ufeffdata: b\n\n"
         assert [d.kind for d in decoder.diagnostics] == ["ignored_line"]
+    assert SSEDecoder().bom is False
 
 
 def test_a_crlf_split_across_chunks_is_one_line_end() -> None:
@@ -341,3 +347,154 @@ def test_a_data_value_that_mentions_done_or_error_is_just_data() -> None:
     [frame] = decode_frames(b'data: {"text": "say [DONE] or event: error"}\n\n')
     assert frame.event is None
     assert frame.data == '{"text": "say [DONE] or event: error"}'
+
+
+class CountingScans(SSEDecoder):
+    """Counts how often the decoder scans text for blocks."""
+
+    __slots__ = ("scans",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.scans = 0
+
+    def _scan_lf(self, text: str) -> list[SSEFrame]:
+        self.scans += 1
+        return super()._scan_lf(text)
+
+    def _scan_general(self, text: str) -> list[SSEFrame]:
+        self.scans += 1
+        return super()._scan_general(text)
+
+
+@pytest.mark.parametrize("eol", [b"\n", b"\r\n", b"\r"])
+def test_a_large_event_in_many_chunks_is_scanned_once_not_once_per_chunk(eol: bytes) -> None:
+    # Joining and rescanning the held block on every chunk would make decoding
+    # time grow with the square of the event's size.
+    event = (b"data: " + b"x" * 40 + eol) * 2000 + eol
+    decoder = CountingScans()
+    frames = decode([event[i : i + 1460] for i in range(0, len(event), 1460)], decoder)
+    assert frames == [SSEFrame(data="\n".join(["x" * 40] * 2000))]
+    assert decoder.scans <= 3
+
+
+def test_blank_lines_are_bounded_too() -> None:
+    data = b"data: a\n\n" + b"\n" * 100
+    for chunks in ([data], [data[:20], data[20:]], [data[i : i + 1] for i in range(len(data))]):
+        with pytest.raises(DecodeError) as caught:
+            decode(chunks, SSEDecoder(max_buffer_size=16))
+        assert caught.value.kind == "buffer_overflow"
+        assert "blank lines" in caught.value.message
+        assert (caught.value.offset, caught.value.frame) == (9, 1)
+    # Up to the bound they are fine, whatever the line ends.
+    assert decode_frames(b"\r\n" * 8 + b"data: a\n\n", max_buffer_size=16) == [SSEFrame(data="a")]
+
+
+@pytest.mark.parametrize("limit", [7, 8, 9])
+def test_the_bound_does_not_depend_on_where_a_crlf_is_cut(limit: int) -> None:
+    # The block "data:x\r\n" is 8 characters; its blank line does not count.
+    data = b"data:x\r\n\r\ndata:y\r\n\r\n"
+    outcomes: set[tuple[object, ...]] = set()
+    for cut in range(len(data) + 1):
+        try:
+            frames = decode([data[:cut], data[cut:]], SSEDecoder(max_buffer_size=limit))
+        except DecodeError as error:
+            outcomes.add(("error", error.offset, error.frame))
+        else:
+            outcomes.add(("frames", tuple(frames)))
+    assert len(outcomes) == 1
+    [outcome] = outcomes
+    assert outcome[0] == ("error" if limit < 8 else "frames")
+
+
+def test_an_overflow_after_blank_lines_names_the_right_frame() -> None:
+    data = b"\n\n\n\ndata: " + b"x" * 50 + b"\n\n"
+    for chunks in ([data], [data[:4], data[4:]]):
+        with pytest.raises(DecodeError) as caught:
+            decode(chunks, SSEDecoder(max_buffer_size=10))
+        assert (caught.value.frame, caught.value.offset) == (0, 4)
+
+
+def test_only_short_heads_are_remembered() -> None:
+    decoder = SSEDecoder()
+    long_head = b":" + b"c" * 5000
+    for n in range(3):
+        [frame] = decoder.feed(b"id:%d\n" % n + long_head + b"\ndata:y\n\n")
+        assert frame.comments == ("c" * 5000,)
+    assert decoder._heads == {}
+
+
+def test_invalid_utf8_costs_time_in_proportion_to_its_size() -> None:
+    # Each invalid byte is one U+FFFD; only max_diagnostics of them are kept,
+    # and the offset bookkeeping for a run of them is one entry.
+    decoder = SSEDecoder(max_diagnostics=5)
+    data = b"data: " + b"\xff" * 100_000
+    for i in range(0, len(data), 4096):
+        decoder.feed(data[i : i + 4096])
+    [frame] = decoder.feed(b"\n\n")
+    assert frame.data == "\ufffd" * 100_000
+    assert len(decoder.diagnostics) == 5
+    assert decoder.diagnostics_dropped == 100_000 - 5
+    assert [d.offset for d in decoder.diagnostics] == [6, 7, 8, 9, 10]
+
+
+def test_retry_longer_than_python_converts_is_ignored_not_a_crash() -> None:
+    previous = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(640)
+    try:
+        decoder = SSEDecoder()
+        assert decode([b"retry: " + b"7" * 2000 + b"\ndata: x\n\n"], decoder) == [
+            SSEFrame(data="x")
+        ]
+        assert decoder.diagnostics[0].message.startswith("a retry value this long is ignored")
+        with pytest.raises(EncodeError, match="more digits"):
+            encode_frame(SSEFrame(retry=10**700))
+    finally:
+        sys.set_int_max_str_digits(previous)
+
+
+def test_reconnection_time_counts_as_soon_as_the_retry_line_ends() -> None:
+    decoder = SSEDecoder()
+
+    def after(data: bytes) -> int | None:
+        decoder.feed(data)
+        return decoder.reconnection_time
+
+    assert after(b"retry: 5") is None  # the line has not ended
+    assert after(b"\r") == 5  # a CR ends it
+    assert after(b"\nretry: 6\ndata: x\nretry: 7") == 6
+    assert decoder.close() == [SSEFrame(data="x", retry=7, complete=False)]
+    assert decoder.reconnection_time == 6
+
+
+def test_memoryviews_of_any_item_size_are_read_as_bytes() -> None:
+    data = "data: a中\n\n".encode() + b"  "  # an even length
+    words = memoryview(array.array("H", data))
+    decoder = SSEDecoder()
+    frames = decoder.feed(words[:3]) + decoder.feed(words[3:])
+    assert frames == [SSEFrame(data="a中")]
+    assert decoder.offset == len(data)
+    assert decoder.diagnostics == []
+
+
+def test_a_frame_is_not_equal_to_a_plain_tuple_and_is_not_ordered() -> None:
+    frame = SSEFrame(data="x", id="1")
+    as_tuple = (None, "x", "1", None, (), True, None, "")
+    assert frame != as_tuple
+    assert as_tuple != frame
+    assert not frame == as_tuple  # noqa: SIM201 - the == operator itself is under test
+    with pytest.raises(TypeError):
+        _ = frame < (1,)
+    with pytest.raises(TypeError):
+        _ = (1,) > frame  # noqa: SIM300 - the reflected comparison is under test
+    with pytest.raises(TypeError, match="not one string"):
+        SSEFrame(comments="ping")
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [SSEFrame(data=1), SSEFrame(id=5), SSEFrame(event=b"x"), SSEFrame(comments=[1])],  # type: ignore[arg-type,list-item]
+)
+def test_fields_of_the_wrong_type_are_an_encode_error(frame: SSEFrame) -> None:
+    with pytest.raises(EncodeError, match="must"):
+        encode_frame(frame)
