@@ -656,15 +656,17 @@ class SSEDecoder:
             return self._scan_general(text)
         return self._scan_lf(text)
 
-    def _overflow(self, block: str, frame: int, what: str = "an event") -> None:
+    def _overflow(self, block: str, frame: int, *, blank_lines: bool = False) -> None:
         """Fail: ``block``, the text from the offending block on, is too large."""
         self._pieces.clear()
         self._pending = 0
+        what, expected = (
+            ("a run of blank lines", "expected events between them")
+            if blank_lines
+            else ("an event", "expected a blank line after every event")
+        )
         self._fail(
-            f"{what} grew past max_buffer_size={self.max_buffer_size} characters "
-            "without a blank line ending it; expected a blank line after every event"
-            if what == "an event"
-            else f"{what} grew past max_buffer_size={self.max_buffer_size} characters",
+            f"{what} grew past max_buffer_size={self.max_buffer_size} characters; {expected}",
             kind="buffer_overflow",
             offset=self._offset_of(block),
             frame=frame,
@@ -685,7 +687,7 @@ class SSEDecoder:
         bound applies to them as to a block. ``after`` is the text after them.
         """
         if len(lead) - self._lead_free > self.max_buffer_size:
-            self._overflow(lead + after, frame, "a run of blank lines")
+            self._overflow(lead + after, frame, blank_lines=True)
             return False
         self._lead = lead
         return True
