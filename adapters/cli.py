@@ -77,9 +77,15 @@ def _frames(args: argparse.Namespace) -> int:
         else:
             out = files.enter_context(Path(args.output).open("wb"))
 
+        def start_copy() -> None:
+            # A copy starts as the input did: the BOM belongs to no frame.
+            if args.format == "sse" and decoder.bom and count == 0:
+                out.write(_BOM)
+
         def emit(frames: list[SSEFrame]) -> None:
             nonlocal count
             for frame in frames:
+                start_copy()
                 if args.format == "sse":
                     out.write(encode_frame(frame))
                 else:
@@ -89,16 +95,14 @@ def _frames(args: argparse.Namespace) -> int:
         status = 0
         try:
             for chunk in _read_chunks(reader):
-                frames = decoder.feed(chunk)
-                if decoder.bom and count == 0 and frames and args.format == "sse":
-                    out.write(_BOM)  # the copy starts as the input did
-                emit(frames)
+                emit(decoder.feed(chunk))
             emit(decoder.close())
         except AdapterError as exc:
             print(f"adapters frames: {source}: {exc}", file=sys.stderr)
             status = 1
         else:
             if args.format == "sse":
+                start_copy()  # a stream of no frame at all
                 # Blank lines after the last frame: the copy is byte for byte.
                 out.write(decoder.trailer.encode("utf-8"))
         out.flush()

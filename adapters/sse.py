@@ -456,13 +456,13 @@ class SSEDecoder:
         self._ok = False
         frames: list[SSEFrame] = []
         if self._pieces:
-            # WHATWG applies a retry field as soon as its line has ended, and never
-            # processes an unterminated last line: that is what the property says.
-            self._retry = self.reconnection_time
             rest = "".join(self._pieces)
             self._pieces.clear()
             self._pending = 0
             lines = _EOL.split(rest)
+            retry = self._retry_of_ended(lines)
+            if retry is not None:
+                self._retry = retry
             if lines[-1] == "":
                 lines.pop()
             frame = self._build(lines, self._lead + rest, "", False)
@@ -480,16 +480,22 @@ class SSEDecoder:
         also in a block that has not been dispatched yet.
         """
         if self._pieces:
-            held = "".join(self._pieces)
-            # Every line of the held block but the last has ended (a final CR
-            # ends its line too: the split leaves an empty last piece then).
-            lines = _EOL.split(held)[:-1]
-            if lines:
-                retry = self._build(lines, "", "", False).retry
-                self._ignored_lines.clear()
-                if retry is not None:
-                    return retry
+            retry = self._retry_of_ended(_EOL.split("".join(self._pieces)))
+            if retry is not None:
+                return retry
         return self._retry
+
+    def _retry_of_ended(self, lines: list[str]) -> int | None:
+        """The last valid retry among the lines of a held block that have ended.
+
+        ``lines`` is the block split at its line ends: every piece but the last
+        has ended (after a final line end the last piece is empty).
+        """
+        if len(lines) < 2:
+            return None
+        retry = self._build(lines[:-1], "", "", False).retry
+        self._ignored_lines.clear()  # reported when the block is complete
+        return retry
 
     @property
     def offset(self) -> int:

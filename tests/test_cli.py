@@ -34,6 +34,21 @@ def test_frames_format_sse_copies_byte_for_byte(tmp_path: Path) -> None:
         assert out.read_bytes() == path.read_bytes(), path.name
 
 
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"\xef\xbb\xbfid:1\nevent:error\n:HTTP_STATUS/400\ndata:{}",  # only frame from close()
+        b"\xef\xbb\xbf\n\n",  # no frame at all
+        b"\xef\xbb\xbfdata: a\n\n\n",
+    ],
+)
+def test_a_copy_keeps_the_byte_order_mark(tmp_path: Path, data: bytes) -> None:
+    source, copy = tmp_path / "in.sse", tmp_path / "out.sse"
+    source.write_bytes(data)
+    assert main(["frames", str(source), "--format", "sse", "-o", str(copy)]) == 0
+    assert copy.read_bytes() == data
+
+
 def test_an_incomplete_frame_is_marked(capsys: pytest.CaptureFixture[str]) -> None:
     path = FIXTURES / "dashscope" / "cnblogs-error-invalid-parameter.sse"
     assert main(["frames", str(path)]) == 0
