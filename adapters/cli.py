@@ -2,6 +2,10 @@
 
 Subcommands so far:
 
+``adapters convert IN [-o OUT] --to events|openai [--from auto|openai] [--no-wire] [--lenient]``
+    Decode a recorded stream into normalized events, written as JSON Lines
+    (``--to events``), or re-encode it in OpenAI's format (``--to openai``).
+
 ``adapters frames IN [-o OUT] [--format json|sse]``
     Decode the SSE framing of a recording and write one JSON object per frame
     (``--format json``, the default) or the frames re-encoded (``--format sse``,
@@ -19,9 +23,12 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import BinaryIO
 
-from . import __version__
-from ._errors import AdapterError
-from .sse import SSEDecoder, SSEFrame, encode_frame
+from adapters import __version__
+from adapters._convert import decode
+from adapters._errors import AdapterError, Diagnostic
+from adapters.events import dump_jsonl
+from adapters.openai import Encoder as OpenAIEncoder
+from adapters.sse import SSEDecoder, SSEFrame, encode_frame
 
 __all__ = ["main"]
 
@@ -30,6 +37,8 @@ _BOM = "\ufeff".encode()
 
 EXAMPLES = """\
 examples:
+  adapters convert fixtures/openai/openai-python-tool-call-gpt-4o.sse --to events
+  adapters convert recording.sse --to events --no-wire -o events.jsonl
   adapters frames fixtures/dashscope/cnblogs-toolcalls-parallel-incremental-qwen-max.sse
   curl -sN ... | adapters frames - --format json
   adapters frames recording.sse --format sse -o copy.sse   # a byte-identical copy
@@ -120,6 +129,65 @@ def _frames(args: argparse.Namespace) -> int:
     return status
 
 
+def _open_input(source: str, files: ExitStack, command: str) -> BinaryIO | None:
+    if source == "-":
+        return sys.stdin.buffer
+    try:
+        return files.enter_context(Path(source).open("rb"))
+    except FileNotFoundError:
+        print(f"adapters {command}: no such file: {source}", file=sys.stderr)
+    except IsADirectoryError:
+        print(
+            f"adapters {command}: {source} is a directory, expected a recorded stream",
+            file=sys.stderr,
+        )
+    except OSError as exc:
+        print(f"adapters {command}: cannot read {source}: {exc.strerror}", file=sys.stderr)
+    return None
+
+
+def _convert(args: argparse.Namespace) -> int:
+    source = args.input
+    found: list[Diagnostic] = []
+    with ExitStack() as files:
+        reader = _open_input(source, files, "convert")
+        if reader is None:
+            return 2
+        out: BinaryIO = (
+            sys.stdout.buffer
+            if args.output == "-"
+            else files.enter_context(Path(args.output).open("wb"))
+        )
+        events = decode(
+            _read_chunks(reader),
+            provider=args.source_format,
+            strict=not args.lenient,
+            wire=args.wire,
+            diagnostics=found,
+        )
+        encoder = OpenAIEncoder() if args.to == "openai" else None
+        status = 0
+        try:
+            for event in events:
+                if encoder is None:
+                    out.write(next(dump_jsonl([event], wire=args.wire)).encode("utf-8"))
+                else:
+                    out.write(encoder.encode(event))
+            if encoder is not None:
+                out.write(encoder.close())
+        except AdapterError as exc:
+            print(f"adapters convert: {source}: {exc}", file=sys.stderr)
+            status = 1
+        out.flush()
+    for diagnostic in found:
+        print(
+            f"adapters convert: {source}: byte {diagnostic.offset}, frame {diagnostic.frame}: "
+            f"{diagnostic.message}",
+            file=sys.stderr,
+        )
+    return status
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="adapters",
@@ -152,6 +220,38 @@ def build_parser() -> argparse.ArgumentParser:
         help="fail on invalid UTF-8 instead of replacing it with U+FFFD",
     )
     frames.set_defaults(run=_frames)
+    convert = commands.add_parser(
+        "convert",
+        help="decode a recorded stream into normalized events, or re-encode it",
+        description="Decode a recorded stream and write it as normalized events "
+        "(JSON Lines, one event a line) or in OpenAI's chat.completion.chunk format.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    convert.add_argument("input", metavar="IN", help="a recorded stream, or - for standard input")
+    convert.add_argument("-o", "--output", default="-", help="where to write (default: stdout)")
+    convert.add_argument(
+        "--to", required=True, choices=("events", "openai"), help="the output format"
+    )
+    convert.add_argument(
+        "--from",
+        dest="source_format",
+        choices=("auto", "openai"),
+        default="auto",
+        help="the input format (default: tell from the first bytes)",
+    )
+    convert.add_argument(
+        "--no-wire",
+        dest="wire",
+        action="store_false",
+        help="leave out the provider layout that exact re-encoding needs (leaner events)",
+    )
+    convert.add_argument(
+        "--lenient",
+        action="store_true",
+        help="report malformed frames and keep going instead of stopping at the first",
+    )
+    convert.set_defaults(run=_convert)
     return parser
 
 

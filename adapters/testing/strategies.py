@@ -1,4 +1,4 @@
-"""Hypothesis strategies for SSE framing: frames, byte streams, chunkings.
+"""Hypothesis strategies: SSE frames and byte streams, chunkings, event streams.
 
 Strategy: generate what the decoder must cope with, weighted towards what real
 streams look like but reaching every rule of the WHATWG text. ``sse_frames()``
@@ -8,17 +8,37 @@ space, fields with no colon, unknown and mis-cased field names, invalid
 ``retry`` values, ids with NUL, a BOM, and text in Chinese, emoji and other
 characters outside the Basic Multilingual Plane; ``chunkings(data)`` cuts any
 byte string into chunks at arbitrary places, inside multi-byte characters too.
+``event_streams(provider="openai")`` builds sequences of normalized events
+that the provider's format can carry, so that decoding their encoding gives
+them back.
 """
 
 from __future__ import annotations
 
 import itertools
+from typing import Any, Literal
 
 from hypothesis import strategies as st
 
+from adapters.events import (
+    ChoiceStart,
+    Comment,
+    End,
+    ErrorEvent,
+    Event,
+    Finish,
+    FunctionCallDelta,
+    Logprobs,
+    ReasoningDelta,
+    RefusalDelta,
+    StreamStart,
+    TextDelta,
+    ToolCallDelta,
+    Usage,
+)
 from adapters.sse import SSEFrame
 
-__all__ = ["chunkings", "field_text", "sse_bytes", "sse_frames"]
+__all__ = ["chunkings", "event_streams", "field_text", "sse_bytes", "sse_frames"]
 
 # Characters that matter here: ASCII, the SSE syntax characters themselves, CJK
 # (the common case for these providers), astral-plane emoji (surrogate pairs in
@@ -148,3 +168,138 @@ def chunkings(draw: st.DrawFn, data: bytes) -> list[bytes]:
     cuts = sorted(draw(st.lists(st.integers(0, len(data)), max_size=12)))
     points = [0, *cuts, len(data)]
     return [data[a:b] for a, b in itertools.pairwise(points)]
+
+
+# ------------------------------------------------------------- event streams
+
+_TEXT = st.text(
+    st.one_of(
+        st.sampled_from('ab "\\\n\t{}' + _CJK + _ASTRAL + "\u2028\x00"),
+        st.characters(codec="utf-8"),
+    ),
+    max_size=12,
+)
+# Finish reasons: OpenAI's own, plus ones other vendors send (kept raw as "other").
+_REASONS = st.sampled_from(
+    ["stop", "length", "tool_calls", "content_filter", "function_call", "abort", "eos"]
+)
+_COUNT = st.none() | st.integers(min_value=0, max_value=2**40)
+
+
+@st.composite
+def _logprobs(draw: st.DrawFn) -> list[dict[str, Any]] | None:
+    tokens = draw(st.lists(_TEXT, max_size=2))
+    if not tokens and draw(st.booleans()):
+        return None
+    return [
+        {
+            "token": token,
+            "logprob": draw(st.floats(max_value=0, allow_nan=False, allow_infinity=False)),
+            "bytes": list(token.encode()),
+            "top_logprobs": [],
+        }
+        for token in tokens
+    ]
+
+
+@st.composite
+def _choice_events(draw: st.DrawFn, choice: int) -> list[Event]:
+    """One choice's events in order: start, content fragments, finish (maybe)."""
+    events: list[Event] = [ChoiceStart(choice=choice)]
+    open_calls = 0
+    function_open = False
+    for _ in range(draw(st.integers(min_value=0, max_value=6))):
+        kind = draw(
+            st.sampled_from(
+                ["text", "reasoning", "refusal", "tool", "tool", "function", "logprobs"]
+            )
+        )
+        if kind == "text":
+            events.append(TextDelta(choice=choice, text=draw(_TEXT.filter(bool))))
+        elif kind == "reasoning":
+            events.append(ReasoningDelta(choice=choice, text=draw(_TEXT.filter(bool))))
+        elif kind == "refusal":
+            events.append(RefusalDelta(choice=choice, text=draw(_TEXT.filter(bool))))
+        elif kind == "tool":
+            if open_calls == 0 or draw(st.booleans()):
+                events.append(
+                    ToolCallDelta(
+                        choice=choice,
+                        index=open_calls,
+                        id=draw(_TEXT.filter(bool)),
+                        name=draw(st.none() | _TEXT.filter(bool)),
+                        arguments=draw(_TEXT),
+                    )
+                )
+                open_calls += 1
+            else:
+                index = draw(st.integers(min_value=0, max_value=open_calls - 1))
+                events.append(ToolCallDelta(choice=choice, index=index, arguments=draw(_TEXT)))
+        elif kind == "function":
+            name = None if function_open else draw(_TEXT.filter(bool))
+            function_open = True
+            events.append(FunctionCallDelta(choice=choice, name=name, arguments=draw(_TEXT)))
+        else:
+            events.append(
+                Logprobs(choice=choice, content=draw(_logprobs()), refusal=draw(_logprobs()))
+            )
+    if draw(st.integers(min_value=0, max_value=9)):  # mostly finished
+        events.append(Finish(choice=choice, raw_reason=draw(_REASONS)))
+    return events
+
+
+@st.composite
+def event_streams(draw: st.DrawFn, provider: Literal["openai"] = "openai") -> list[Event]:
+    """A sequence of normalized events the provider's format can carry.
+
+    For ``"openai"``: comments (keep-alives), a stream start, one to three
+    choices whose events interleave (text, reasoning, refusal, parallel tool
+    calls with argument fragments split anywhere, legacy function calls,
+    logprobs, a finish), usage, and either ``[DONE]`` or a mid-stream error.
+    Texts mix ASCII, JSON syntax, Chinese, emoji and astral characters.
+    """
+    if provider != "openai":
+        raise ValueError(f"no event_streams for provider {provider!r} yet")
+    events: list[Event] = [Comment(text=text) for text in draw(st.lists(field_text(), max_size=2))]
+    events.append(
+        StreamStart(
+            id=draw(st.none() | _TEXT),
+            model=draw(st.none() | _TEXT),
+            created=draw(st.none() | st.integers(min_value=0, max_value=2**40)),
+        )
+    )
+    queues = [draw(_choice_events(choice)) for choice in range(draw(st.integers(1, 3)))]
+    # Interleave the choices, each keeping its own order.
+    while any(queues):
+        queue = draw(st.sampled_from([q for q in queues if q]))
+        events.append(queue.pop(0))
+    if draw(st.booleans()):
+        events.append(
+            Usage(
+                input_tokens=draw(_COUNT),
+                output_tokens=draw(_COUNT),
+                total_tokens=draw(_COUNT),
+                cached_tokens=draw(_COUNT),
+                reasoning_tokens=draw(_COUNT),
+            )
+        )
+    unfinished = any(
+        not isinstance(q[-1], Finish)
+        for q in [[e for e in events if e.choice == c] for c in range(3)]
+        if q
+    )
+    if unfinished or draw(st.integers(min_value=0, max_value=4)) == 0:
+        events.append(
+            ErrorEvent(
+                message=draw(st.none() | _TEXT),
+                code=draw(st.none() | _TEXT | st.integers(min_value=0, max_value=999)),
+                error_type=draw(st.none() | _TEXT),
+                param=draw(st.none() | _TEXT),
+                status=draw(st.none() | st.integers(min_value=100, max_value=599)),
+            )
+        )
+        if draw(st.booleans()):
+            events.append(End())
+    else:
+        events.append(End())
+    return events

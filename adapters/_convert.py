@@ -1,0 +1,226 @@
+"""The facade: ``decode`` / ``adecode`` / ``encode`` over any provider.
+
+Strategy: a source is bytes, a path, or an iterable (sync or async) of byte
+chunks; all three become a stream of chunks fed to the provider's sans-I/O
+decoder, and its events are yielded as they come (a large recording is never
+held whole in memory). ``provider="auto"`` looks at the first bytes: OpenAI
+streams write ``data: `` with a space and no ``id:`` lines; DashScope native
+frames begin ``id:`` and carry ``event:result`` / ``:HTTP_STATUS/``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
+from pathlib import Path
+from typing import Any, Literal, Protocol, TypeAlias
+
+from adapters._errors import DecodeError, Diagnostic, EncodeError
+from adapters.events import Event
+from adapters.openai import Decoder as OpenAIDecoder
+from adapters.openai import Encoder as OpenAIEncoder
+
+__all__ = ["Provider", "Source", "adecode", "decode", "detect_provider", "encode"]
+
+#: A provider name as the facade takes it.
+Provider: TypeAlias = Literal["auto", "openai", "dashscope"]
+#: What :func:`decode` reads: the bytes, a path to a file, or chunks of bytes.
+Source: TypeAlias = bytes | bytearray | memoryview | str | os.PathLike[str] | Iterable[bytes]
+
+_CHUNK = 64 * 1024
+_SNIFF_LIMIT = 64 * 1024
+_DASHSCOPE = re.compile(rb"^(?:id:\S|event:(?:result|error)\r?$|:HTTP_STATUS/)", re.MULTILINE)
+_OPENAI = re.compile(rb"^(?:data: |event: )", re.MULTILINE)
+
+
+class _Decoder(Protocol):
+    @property
+    def diagnostics(self) -> list[Diagnostic]: ...
+    def feed(self, data: bytes) -> list[Event]: ...
+    def close(self) -> list[Event]: ...
+
+
+def detect_provider(head: bytes) -> Literal["openai", "dashscope"] | None:
+    """Which format the first bytes of a stream are in, or ``None`` if they cannot tell yet.
+
+    >>> detect_provider(b'data: {"id":"chatcmpl-1","object":"chat.completion.chunk"')
+    'openai'
+    >>> detect_provider(b'id:1\\nevent:result\\n:HTTP_STATUS/200\\ndata:{"output":')
+    'dashscope'
+    >>> detect_provider(b": keep-alive\\n\\n") is None
+    True
+    """
+    if _DASHSCOPE.search(head):
+        return "dashscope"
+    if _OPENAI.search(head) or b'"chat.completion.chunk"' in head:
+        return "openai"
+    return None
+
+
+def _decoder(provider: str, options: dict[str, Any]) -> _Decoder:
+    if provider == "openai":
+        return OpenAIDecoder(**options)
+    if provider == "dashscope":
+        raise DecodeError(
+            "the DashScope native codec is not part of this release yet",
+            kind="unsupported_provider",
+            provider="dashscope",
+        )
+    raise ValueError(f"provider must be 'auto', 'openai' or 'dashscope', not {provider!r}")
+
+
+def _chunks(source: Source) -> Iterator[bytes]:
+    if isinstance(source, bytes | bytearray | memoryview):
+        yield bytes(source)
+    elif isinstance(source, str | os.PathLike):
+        with Path(source).open("rb") as file:
+            while chunk := file.read(_CHUNK):
+                yield chunk
+    else:
+        yield from source
+
+
+class _Run:
+    """One decoding run: sniff the provider if asked, then feed the decoder."""
+
+    def __init__(self, provider: str, options: dict[str, Any]) -> None:
+        self.provider = provider
+        self.options = options
+        self.decoder: _Decoder | None = None
+        self.head = b""
+        if provider != "auto":
+            self.decoder = _decoder(provider, options)
+
+    def feed(self, chunk: bytes) -> list[Event]:
+        if self.decoder is None:
+            self.head += chunk
+            found = detect_provider(self.head)
+            if found is None and len(self.head) < _SNIFF_LIMIT:
+                return []
+            return self._start(found)
+        return self.decoder.feed(chunk)
+
+    def _start(self, found: str | None) -> list[Event]:
+        if found is None:
+            raise DecodeError(
+                "cannot tell the stream's format from its first "
+                f"{len(self.head)} bytes; expected OpenAI 'data: ' lines or DashScope "
+                "'id:' / 'event:result' / ':HTTP_STATUS/' lines (pass provider=...)",
+                kind="unknown_provider",
+                offset=0,
+            )
+        self.decoder = _decoder(found, self.options)
+        head, self.head = self.head, b""
+        return self.decoder.feed(head)
+
+    def close(self) -> list[Event]:
+        if self.decoder is None:
+            events = self._start(detect_provider(self.head))
+            return events + self._decoder().close()
+        return self.decoder.close()
+
+    def _decoder(self) -> _Decoder:
+        assert self.decoder is not None  # set by _start
+        return self.decoder
+
+
+def decode(
+    source: Source,
+    provider: Provider = "auto",
+    mode: Literal["auto", "incremental", "cumulative"] = "auto",
+    *,
+    strict: bool = True,
+    wire: bool = True,
+    diagnostics: list[Diagnostic] | None = None,
+) -> Iterator[Event]:
+    """Normalized events of a stream, yielded as the input is read.
+
+    >>> import adapters
+    >>> raw = (b'data: {"id":"c1","object":"chat.completion.chunk","created":1,"model":"m",'
+    ...        b'"choices":[{"index":0,"delta":{"content":"Hi"},"finish_reason":"stop"}]}\\n\\n'
+    ...        b'data: [DONE]\\n\\n')
+    >>> [event.type for event in adapters.decode(raw)]
+    ['stream_start', 'text_delta', 'finish', 'end']
+
+    :param source: the bytes, a path, or an iterable of byte chunks.
+    :param provider: ``"openai"``, ``"dashscope"``, or ``"auto"`` to tell from
+        the first bytes.
+    :param mode: DashScope's output mode; OpenAI streams are always incremental.
+    :param strict: see :class:`adapters.openai.Decoder`.
+    :param wire: attach what re-encoding needs; see :class:`adapters.openai.Decoder`.
+    :param diagnostics: if given, the decoder's diagnostics are appended to
+        this list when the input is exhausted.
+    """
+    _check_mode(mode)
+    run = _Run(provider, {"strict": strict, "wire": wire})
+    for chunk in _chunks(source):
+        yield from run.feed(chunk)
+    yield from run.close()
+    if diagnostics is not None and run.decoder is not None:
+        diagnostics.extend(run.decoder.diagnostics)
+
+
+async def adecode(
+    source: AsyncIterable[bytes] | bytes,
+    provider: Provider = "auto",
+    mode: Literal["auto", "incremental", "cumulative"] = "auto",
+    *,
+    strict: bool = True,
+    wire: bool = True,
+    diagnostics: list[Diagnostic] | None = None,
+) -> AsyncIterator[Event]:
+    """The async twin of :func:`decode`, over an async iterable of byte chunks."""
+    _check_mode(mode)
+    run = _Run(provider, {"strict": strict, "wire": wire})
+    if isinstance(source, bytes):
+        for event in run.feed(source):
+            yield event
+    else:
+        async for chunk in source:
+            for event in run.feed(chunk):
+                yield event
+    for event in run.close():
+        yield event
+    if diagnostics is not None and run.decoder is not None:
+        diagnostics.extend(run.decoder.diagnostics)
+
+
+def _check_mode(mode: str) -> None:
+    if mode not in {"auto", "incremental", "cumulative"}:
+        raise ValueError(f"mode must be 'auto', 'incremental' or 'cumulative', not {mode!r}")
+
+
+def encode(
+    events: Iterable[Event],
+    provider: Literal["openai", "dashscope"],
+    mode: Literal["incremental", "cumulative"] = "incremental",
+    **options: Any,
+) -> bytes:
+    """Write events in a provider's format.
+
+    >>> import adapters
+    >>> from adapters.events import StreamStart, TextDelta, Finish, End
+    >>> raw = adapters.encode([StreamStart(id="c1", model="m", created=1),
+    ...                        TextDelta(text="Hi"), Finish(), End()], provider="openai")
+    >>> for line in raw.decode().splitlines():
+    ...     print(line[:73])
+    data: {"id":"c1","object":"chat.completion.chunk","created":1,"model":"m"
+    <BLANKLINE>
+    data: {"id":"c1","object":"chat.completion.chunk","created":1,"model":"m"
+    <BLANKLINE>
+    data: [DONE]
+    <BLANKLINE>
+
+    :param options: passed to the provider's encoder (for OpenAI: ``id``,
+        ``model``, ``created``, ``include_usage``; see :class:`adapters.openai.Encoder`).
+    """
+    if provider == "openai":
+        return OpenAIEncoder(**options).encode_all(events)
+    if provider == "dashscope":
+        raise EncodeError(
+            "the DashScope native codec is not part of this release yet",
+            kind="unsupported_provider",
+            provider="dashscope",
+        )
+    raise ValueError(f"provider must be 'openai' or 'dashscope', not {provider!r}")

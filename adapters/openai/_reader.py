@@ -1,0 +1,785 @@
+"""OpenAI ``chat.completion.chunk`` SSE -> normalized events.
+
+Strategy: :class:`Decoder` runs the SSE framing decoder, then reads each frame
+by table: the SSE ``event`` name picks a handler (none / ``message`` -> chunk,
+``error`` -> error, anything else -> :class:`~adapters.events.UnknownFrame`).
+A chunk is read in one fixed order -- stream start, then per choice: role,
+reasoning, content, refusal, function call, tool calls, logprobs, finish; then
+usage, then error -- which the writer mirrors when it puts a decoded chunk back.
+
+Shapes are checked by hand on the dicts the JSON parser returns (``type(x) is
+str``), not by building the wire models: that is where the time of a decoder
+goes. ``_wire.py`` holds the same shapes as models, and a property test keeps
+the verdicts of the two equal.
+
+Facts from the API and from recordings, each used below:
+
+* "data: [DONE]" ends the stream -- compared as the whole ``data`` field, so a
+  model that *says* ``[DONE]`` changes nothing.
+* The role arrives on a choice's first chunk (some vendors repeat it on every
+  chunk; a repeat is layout, not an event).
+* A tool call's first fragment has ``id`` and ``function.name``; continuations
+  have neither, or (DashScope compatible mode) ``"id": ""``. Calls are keyed by
+  ``(choice, index)``.
+* ``finish_reason`` comes once per choice, often on a chunk whose delta is
+  ``{}``; OpenRouter repeats it on a later empty chunk (a repeat of the same
+  value is layout).
+* With ``stream_options.include_usage`` the last chunk before ``[DONE]`` has
+  ``choices: []`` and the usage; other vendors put usage on the finish chunk.
+* Mid-stream errors: ``data: {"error": {...}}`` (OpenAI, vLLM, SGLang), an
+  ``error`` key inside a normal chunk (OpenRouter), or ``event: error`` (Groq).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from pydantic_core import from_json
+
+from adapters._errors import DecodeError, Diagnostic
+from adapters.events import (
+    ChoiceStart,
+    Comment,
+    End,
+    ErrorEvent,
+    Event,
+    Finish,
+    FunctionCallDelta,
+    Logprobs,
+    Passthrough,
+    ReasoningDelta,
+    RefusalDelta,
+    StreamStart,
+    TextDelta,
+    ToolCallDelta,
+    UnknownFrame,
+    Usage,
+    _trusted,
+    normalize_finish_reason,
+)
+from adapters.sse import DEFAULT_MAX_BUFFER_SIZE, SSEDecoder, SSEFrame
+
+__all__ = ["Decoder"]
+
+PROVIDER = "openai"
+DONE = "[DONE]"
+CHUNK_OBJECT = "chat.completion.chunk"
+
+
+class _BadChunkError(Exception):
+    """A shape problem found while reading one frame; becomes a DecodeError."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+
+
+def _type_name(value: object) -> str:
+    if value is None:
+        return "null"
+    return {
+        str: "a string",
+        int: "a number",
+        float: "a number",
+        bool: "a boolean",
+        list: "an array",
+        dict: "an object",
+    }.get(type(value), type(value).__name__)
+
+
+def _expected(path: str, what: str, value: object) -> _BadChunkError:
+    return _BadChunkError("invalid_chunk", f"{path}: expected {what}, got {_type_name(value)}")
+
+
+def _opt_str(value: object, path: str) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    raise _expected(path, "a string or null", value)
+
+
+def _opt_int(value: object, path: str) -> int | None:
+    if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    raise _expected(path, "an integer or null", value)
+
+
+def _parse(data: str) -> Any:
+    try:
+        return from_json(data)
+    except ValueError:
+        # The fast parser refuses a few things the JSON grammar allows (lone
+        # surrogate escapes); the standard library decides, and explains.
+        try:
+            return json.loads(data)
+        except ValueError as exc:
+            shown = data if len(data) <= 40 else data[:37] + "..."
+            raise _BadChunkError(
+                "invalid_json",
+                f"data is not JSON ({exc}); expected a chat.completion.chunk "
+                f"object or [DONE], got {shown!r}",
+            ) from None
+
+
+class _Choice:
+    """What the reader remembers about one choice."""
+
+    __slots__ = ("finished", "function_open", "started", "tools")
+
+    def __init__(self) -> None:
+        self.started = False  # a role was seen
+        self.finished: str | None = None  # the raw finish reason, once seen
+        self.tools: set[int] = set()  # tool-call indexes opened
+        self.function_open = False
+
+
+class Decoder:
+    """Feed bytes of an OpenAI-format stream; get normalized events.
+
+    >>> dec = Decoder()
+    >>> dec.feed(b'data: {"id":"c1","object":"chat.completion.chunk","created":1,'
+    ...          b'"model":"m","choices":[{"index":0,"delta":{"content":"Hi"},'
+    ...          b'"finish_reason":null}]}\\n\\n')
+    [StreamStart(type='stream_start', choice=None, id='c1', model='m', created=1,
+                 request_id=None),
+     TextDelta(type='text_delta', choice=0, text='Hi')]
+    >>> dec.feed(b'data: [DONE]\\n\\n'), dec.close()
+    ([End(type='end', choice=None)], [])
+
+    :param strict: with ``True`` (the default) malformed input raises
+        :class:`~adapters.DecodeError` naming the frame and what was expected:
+        data that is not JSON, a chunk of the wrong shape, a tool-call fragment
+        for an index no earlier fragment opened, content after a choice's
+        finish, data after ``[DONE]``, and a stream that ends before ``[DONE]``
+        with a choice unfinished (``kind="truncated"``). ``False`` permits all
+        of these: each is recorded in :attr:`diagnostics`, a frame that cannot
+        be read becomes an :class:`~adapters.events.UnknownFrame`, and the rest
+        is decoded as sent.
+    :param wire: attach each frame's parsed chunk (and SSE layout) to its
+        events as ``wire={"openai": {...}}``, which lets the encoder write the
+        frames back exactly. ``False`` gives lean events.
+    :param max_buffer_size: bound on one SSE block, see
+        :class:`~adapters.sse.SSEDecoder`.
+    :param strict_utf8: see :class:`~adapters.sse.SSEDecoder`.
+    """
+
+    def __init__(
+        self,
+        *,
+        strict: bool = True,
+        wire: bool = True,
+        max_buffer_size: int = DEFAULT_MAX_BUFFER_SIZE,
+        strict_utf8: bool = False,
+    ) -> None:
+        self.strict = strict
+        self.wire = wire
+        self._sse = SSEDecoder(max_buffer_size=max_buffer_size, strict_utf8=strict_utf8)
+        self._own: list[Diagnostic] = []
+        self._frame = 0  # number of the next frame
+        self._offset = 0  # byte offset where the next frame's text starts
+        self._started = False
+        self._choices: dict[int, _Choice] = {}
+        self._done = False
+        self._errored = False
+        self._closed = False
+        self._failure: DecodeError | None = None
+        self._handlers: dict[str | None, Callable[[SSEFrame, int, list[Event]], None]] = {
+            None: self._read_chunk_frame,
+            "": self._read_chunk_frame,
+            "message": self._read_chunk_frame,
+            "error": self._read_error_frame,
+        }
+
+    # ------------------------------------------------------------------ API
+
+    @property
+    def diagnostics(self) -> list[Diagnostic]:
+        """Everything repaired or tolerated so far, framing and chunks, in input order."""
+        return sorted(self._sse.diagnostics + self._own, key=lambda d: (d.offset, d.frame))
+
+    def feed(self, data: bytes | bytearray | memoryview) -> list[Event]:
+        """Add bytes; return the events of the frames they complete."""
+        if self._failure is not None:
+            raise self._failure
+        return self._read_frames(self._sse.feed(data))
+
+    def close(self) -> list[Event]:
+        """End of input: read a final unterminated frame, then check the stream ended."""
+        if self._failure is not None:
+            raise self._failure
+        if self._closed:
+            return []
+        events = self._read_frames(self._sse.close())
+        self._closed = True
+        self._check_end()
+        return events
+
+    def read_frame(self, frame: SSEFrame) -> list[Event]:
+        """Read one already-decoded SSE frame (for callers with their own framing)."""
+        if self._failure is not None:
+            raise self._failure
+        return self._read_frames([frame])
+
+    # ------------------------------------------------------------ internals
+
+    def _read_frames(self, frames: list[SSEFrame]) -> list[Event]:
+        out: list[Event] = []
+        handlers = self._handlers
+        for frame in frames:
+            number = self._frame
+            self._frame = number + 1
+            start = self._offset
+            body: str | None = frame[6]
+            if body is not None:
+                size = len(body) + len(frame[7])
+                if not (body.isascii() and frame[7].isascii()):
+                    size = len((body + frame[7]).encode("utf-8", "surrogatepass"))
+                if number == 0 and self._sse.bom:
+                    size += 3
+                self._offset = start + size
+            if frame[4]:
+                self._comments(frame, number, out)
+            if frame[1] is None:
+                if not frame[4]:
+                    # A block with only id / retry / event lines: no content, kept.
+                    out.append(_trusted(Passthrough, self._base(frame, number, None)))
+                continue
+            if not frame[5]:
+                self._note(
+                    "unterminated_frame",
+                    "the input ended without the blank line that ends this frame; "
+                    "read as if it were there",
+                    start,
+                    number,
+                )
+            handler = handlers.get(frame[0], self._read_unknown_frame)
+            try:
+                handler(frame, number, out)
+            except _BadChunkError as bad:
+                self._problem(bad, frame, number, start, out)
+        return out
+
+    def _base(
+        self, frame: SSEFrame, number: int, chunk: object, *, with_wire: bool = True
+    ) -> dict[str, Any]:
+        values: dict[str, Any] = {"type": "passthrough", "choice": None, "provider": PROVIDER}
+        values["wire"] = self._wire(frame, number, chunk) if with_wire else None
+        return values
+
+    def _wire(self, frame: SSEFrame, number: int, chunk: object) -> dict[str, Any] | None:
+        if not self.wire:
+            return None
+        layout: dict[str, Any] = {"frame": number}
+        if chunk is not None:
+            layout["chunk"] = chunk
+        if frame[0] is not None:
+            layout["event"] = frame[0]
+        if frame[2] is not None:
+            layout["id"] = frame[2]
+        if frame[3] is not None:
+            layout["retry"] = frame[3]
+        return {PROVIDER: layout}
+
+    def _comments(self, frame: SSEFrame, number: int, out: list[Event]) -> None:
+        wire = self._wire(frame, number, None) if frame[1] is None else None
+        if frame[1] is not None and self.wire:
+            # Comments inside a data block share that block's frame number.
+            wire = {PROVIDER: {"frame": number}}
+        out.extend(
+            _trusted(Comment, {"type": "comment", "choice": None, "text": text, "wire": wire})
+            for text in frame[4]
+        )
+
+    def _note(self, kind: str, message: str, offset: int, frame: int) -> None:
+        self._own.append(Diagnostic(kind, message, offset, frame))
+
+    def _problem(
+        self, bad: _BadChunkError, frame: SSEFrame, number: int, start: int, out: list[Event]
+    ) -> None:
+        if self.strict:
+            error = DecodeError(
+                bad.message, kind=bad.kind, offset=start, frame=number, provider=PROVIDER
+            )
+            self._failure = error
+            raise error
+        self._note(bad.kind, bad.message, start, number)
+        if bad.kind in {"unopened_tool_call", "content_after_finish", "data_after_done"}:
+            return  # the frame was read as sent; only the diagnostic is added
+        out.append(
+            _trusted(
+                UnknownFrame,
+                {
+                    "type": "unknown_frame",
+                    "choice": None,
+                    "provider": PROVIDER,
+                    "event": frame[0],
+                    "data": frame[1],
+                    "problem": bad.message,
+                    "wire": self._wire(frame, number, None),
+                },
+            )
+        )
+
+    def _check_end(self) -> None:
+        if self._done or self._errored:
+            return
+        offset = self._sse.offset
+        choices = self._choices.values()
+        if choices and all(choice.finished is not None for choice in choices):
+            self._note(
+                "missing_done",
+                "the stream ended after every choice finished but without data: [DONE]",
+                offset,
+                self._frame,
+            )
+            return
+        message = (
+            "the stream ended before data: [DONE]"
+            + (
+                " with no chunk at all"
+                if not choices
+                else ", and choice "
+                + ", ".join(str(i) for i, c in self._choices.items() if c.finished is None)
+                + " never sent a finish_reason"
+            )
+            + "; expected a finish_reason for every choice, then [DONE]"
+        )
+        if self.strict:
+            error = DecodeError(
+                message, kind="truncated", offset=offset, frame=self._frame, provider=PROVIDER
+            )
+            self._failure = error
+            raise error
+        self._note("truncated", message, offset, self._frame)
+
+    # ------------------------------------------------------------ handlers
+
+    def _read_unknown_frame(self, frame: SSEFrame, number: int, out: list[Event]) -> None:
+        out.append(
+            _trusted(
+                UnknownFrame,
+                {
+                    "type": "unknown_frame",
+                    "choice": None,
+                    "provider": PROVIDER,
+                    "event": frame[0],
+                    "data": frame[1],
+                    "problem": f"unknown SSE event type {frame[0]!r}",
+                    "wire": self._wire(frame, number, None),
+                },
+            )
+        )
+
+    def _read_error_frame(self, frame: SSEFrame, number: int, out: list[Event]) -> None:
+        data: str = frame[1]
+        try:
+            body = _parse(data)
+        except _BadChunkError:
+            body = data  # an error event whose data is plain text: it is the message
+        wire = self._wire(frame, number, body)
+        if type(body) is dict and "error" in body:
+            out.append(self._error_event(body["error"], "error", wire))
+        elif type(body) is dict:
+            out.append(self._error_event(body, "data", wire))
+        else:
+            out.append(self._error_event(str(body), "data", wire))
+
+    def _error_event(self, error: object, path: str, wire: dict[str, Any] | None) -> Event:
+        self._errored = True
+        values: dict[str, Any] = {
+            "type": "error",
+            "choice": None,
+            "status": None,
+            "code": None,
+            "message": None,
+            "error_type": None,
+            "param": None,
+            "request_id": None,
+            "wire": wire,
+        }
+        if type(error) is str:
+            values["message"] = error
+        elif type(error) is dict:
+            values["message"] = _opt_str(error.get("message"), f"{path}.message")
+            values["error_type"] = _opt_str(error.get("type"), f"{path}.type")
+            values["param"] = _opt_str(error.get("param"), f"{path}.param")
+            code = error.get("code")
+            if code is not None and type(code) is not str and type(code) is not int:
+                raise _expected(f"{path}.code", "a string, an integer or null", code)
+            values["code"] = code
+            status = error.get("status_code", error.get("status"))
+            if type(status) is int:
+                values["status"] = status
+        else:
+            raise _expected(path, "an object or a string", error)
+        return _trusted(ErrorEvent, values)
+
+    def _read_chunk_frame(self, frame: SSEFrame, number: int, out: list[Event]) -> None:
+        data: str = frame[1]
+        if data == DONE:
+            if self._done:
+                raise _BadChunkError(
+                    "data_after_done", "a second data: [DONE]; expected the end of the stream"
+                )
+            self._done = True
+            out.append(
+                _trusted(
+                    End, {"type": "end", "choice": None, "wire": self._wire(frame, number, None)}
+                )
+            )
+            return
+        if self._done:
+            bad = _BadChunkError(
+                "data_after_done", "data after data: [DONE]; expected the end of the stream"
+            )
+            if self.strict:
+                raise bad
+            self._note(bad.kind, bad.message, self._offset, number)
+        chunk = _parse(data)
+        if type(chunk) is not dict:
+            raise _expected("data", "a chat.completion.chunk object or [DONE]", chunk)
+        wire = self._wire(frame, number, chunk)
+        first = len(out)
+        self._read_chunk(chunk, wire, out)
+        if len(out) == first:
+            out.append(
+                _trusted(
+                    Passthrough,
+                    {"type": "passthrough", "choice": None, "provider": PROVIDER, "wire": wire},
+                )
+            )
+
+    def _read_chunk(
+        self, chunk: dict[str, Any], wire: dict[str, Any] | None, out: list[Event]
+    ) -> None:
+        choices = chunk.get("choices")
+        error = chunk.get("error")
+        if choices is None:
+            if not error:
+                if "choices" in chunk:
+                    raise _expected("choices", "an array", None)
+                raise _BadChunkError(
+                    "invalid_chunk",
+                    "expected a chat.completion.chunk (with a choices array) or an "
+                    f"error object, got an object with keys {sorted(chunk)[:8]}",
+                )
+        elif type(choices) is not list:
+            raise _expected("choices", "an array", choices)
+        else:
+            obj = chunk.get("object")
+            if obj is not None and obj != CHUNK_OBJECT:
+                raise _BadChunkError(
+                    "invalid_chunk",
+                    f'object: expected "chat.completion.chunk", got {obj!r}',
+                )
+            if not self._started:
+                self._started = True
+                out.append(
+                    _trusted(
+                        StreamStart,
+                        {
+                            "type": "stream_start",
+                            "choice": None,
+                            "id": _opt_str(chunk.get("id"), "id"),
+                            "model": _opt_str(chunk.get("model"), "model"),
+                            "created": _opt_int(chunk.get("created"), "created"),
+                            "request_id": None,
+                            "wire": wire,
+                        },
+                    )
+                )
+            for position, choice in enumerate(choices):
+                self._read_choice(choice, position, wire, out)
+        usage = chunk.get("usage")
+        if usage is not None:
+            out.append(self._usage(usage, wire))
+        if error:
+            out.append(self._error_event(error, "error", wire))
+
+    def _read_choice(
+        self, choice: object, position: int, wire: dict[str, Any] | None, out: list[Event]
+    ) -> None:
+        path = f"choices[{position}]"
+        if type(choice) is not dict:
+            raise _expected(path, "an object", choice)
+        index = choice.get("index")
+        if type(index) is not int or index < 0:
+            raise _expected(f"{path}.index", "a non-negative integer", index)
+        delta = choice.get("delta")
+        if type(delta) is not dict:
+            raise _expected(f"{path}.delta", "an object", delta)
+        state = self._choices.get(index)
+        if state is None:
+            state = self._choices[index] = _Choice()
+        first = len(out)
+
+        role = delta.get("role")
+        if role is not None:
+            if type(role) is not str:
+                raise _expected(f"{path}.delta.role", "a string or null", role)
+            if not state.started:
+                state.started = True
+                out.append(
+                    _trusted(
+                        ChoiceStart,
+                        {"type": "choice_start", "choice": index, "role": role, "wire": wire},
+                    )
+                )
+        content_from = len(out)
+        key = "reasoning_content"
+        reasoning = delta.get(key)
+        if not reasoning:
+            _opt_str(reasoning, f"{path}.delta.{key}")
+            key = "reasoning"
+            reasoning = delta.get(key)
+        if reasoning:
+            if type(reasoning) is not str:
+                raise _expected(f"{path}.delta.{key}", "a string or null", reasoning)
+            out.append(
+                _trusted(
+                    ReasoningDelta,
+                    {"type": "reasoning_delta", "choice": index, "text": reasoning, "wire": wire},
+                )
+            )
+        content = delta.get("content")
+        if content:
+            if type(content) is str:
+                out.append(
+                    _trusted(
+                        TextDelta,
+                        {"type": "text_delta", "choice": index, "text": content, "wire": wire},
+                    )
+                )
+            elif type(content) is list:
+                _read_parts(content, index, f"{path}.delta.content", wire, out)
+            else:
+                raise _expected(
+                    f"{path}.delta.content", "a string, an array of parts or null", content
+                )
+        elif content is not None and content != "":
+            raise _expected(f"{path}.delta.content", "a string or null", content)
+        refusal = delta.get("refusal")
+        if refusal:
+            if type(refusal) is not str:
+                raise _expected(f"{path}.delta.refusal", "a string or null", refusal)
+            out.append(
+                _trusted(
+                    RefusalDelta,
+                    {"type": "refusal_delta", "choice": index, "text": refusal, "wire": wire},
+                )
+            )
+        elif refusal is not None and refusal != "":
+            raise _expected(f"{path}.delta.refusal", "a string or null", refusal)
+        function_call = delta.get("function_call")
+        if function_call is not None:
+            out.append(
+                self._function_call(
+                    function_call, index, state, f"{path}.delta.function_call", wire
+                )
+            )
+        tool_calls = delta.get("tool_calls")
+        if tool_calls is not None:
+            if type(tool_calls) is not list:
+                raise _expected(f"{path}.delta.tool_calls", "an array or null", tool_calls)
+            for k, call in enumerate(tool_calls):
+                out.append(
+                    self._tool_call(call, index, state, f"{path}.delta.tool_calls[{k}]", wire)
+                )
+        if state.finished is not None and len(out) > content_from:
+            raise _BadChunkError(
+                "content_after_finish",
+                f"{path}: content for choice {index} after its finish_reason "
+                f"{state.finished!r}; expected nothing more for this choice",
+            )
+        logprobs = choice.get("logprobs")
+        if logprobs is not None:
+            if type(logprobs) is not dict:
+                raise _expected(f"{path}.logprobs", "an object or null", logprobs)
+            lp_content = logprobs.get("content")
+            lp_refusal = logprobs.get("refusal")
+            if lp_content is not None and type(lp_content) is not list:
+                raise _expected(f"{path}.logprobs.content", "an array or null", lp_content)
+            if lp_refusal is not None and type(lp_refusal) is not list:
+                raise _expected(f"{path}.logprobs.refusal", "an array or null", lp_refusal)
+            out.append(
+                _trusted(
+                    Logprobs,
+                    {
+                        "type": "logprobs",
+                        "choice": index,
+                        "content": lp_content,
+                        "refusal": lp_refusal,
+                        "wire": wire,
+                    },
+                )
+            )
+        reason = choice.get("finish_reason")
+        if reason:
+            if type(reason) is not str:
+                raise _expected(f"{path}.finish_reason", "a string or null", reason)
+            if state.finished is None:
+                state.finished = reason
+                out.append(
+                    _trusted(
+                        Finish,
+                        {
+                            "type": "finish",
+                            "choice": index,
+                            "reason": normalize_finish_reason(reason),
+                            "raw_reason": reason,
+                            "wire": wire,
+                        },
+                    )
+                )
+            elif reason != state.finished:
+                raise _BadChunkError(
+                    "content_after_finish",
+                    f"{path}.finish_reason: {reason!r} after choice {index} already "
+                    f"finished with {state.finished!r}; expected one finish_reason per choice",
+                )
+        elif reason is not None and reason != "":
+            raise _expected(f"{path}.finish_reason", "a string or null", reason)
+        del first
+
+    def _tool_call(
+        self, call: object, choice: int, state: _Choice, path: str, wire: dict[str, Any] | None
+    ) -> Event:
+        if type(call) is not dict:
+            raise _expected(path, "an object", call)
+        index = call.get("index")
+        if type(index) is not int or index < 0:
+            raise _expected(f"{path}.index", "a non-negative integer", index)
+        call_id = _opt_str(call.get("id"), f"{path}.id") or None
+        _opt_str(call.get("type"), f"{path}.type")
+        function = call.get("function")
+        name: str | None = None
+        arguments: str | None = None
+        if function is not None:
+            if type(function) is not dict:
+                raise _expected(f"{path}.function", "an object or null", function)
+            name = _opt_str(function.get("name"), f"{path}.function.name") or None
+            arguments = _opt_str(function.get("arguments"), f"{path}.function.arguments")
+        if index not in state.tools:
+            if call_id is None and name is None:
+                raise _BadChunkError(
+                    "unopened_tool_call",
+                    f"{path}: a continuation fragment for tool call {index} of choice "
+                    f"{choice}, which no earlier fragment opened; expected id and "
+                    "function.name on a call's first fragment",
+                )
+            state.tools.add(index)
+        return _trusted(
+            ToolCallDelta,
+            {
+                "type": "tool_call_delta",
+                "choice": choice,
+                "index": index,
+                "id": call_id,
+                "name": name,
+                "arguments": arguments or "",
+                "wire": wire,
+            },
+        )
+
+    def _function_call(
+        self, call: object, choice: int, state: _Choice, path: str, wire: dict[str, Any] | None
+    ) -> Event:
+        if type(call) is not dict:
+            raise _expected(path, "an object or null", call)
+        name = _opt_str(call.get("name"), f"{path}.name") or None
+        arguments = _opt_str(call.get("arguments"), f"{path}.arguments")
+        if not state.function_open:
+            if name is None:
+                raise _BadChunkError(
+                    "unopened_tool_call",
+                    f"{path}: a continuation of a function_call that no fragment with a "
+                    "name opened; expected function_call.name on the first fragment",
+                )
+            state.function_open = True
+        return _trusted(
+            FunctionCallDelta,
+            {
+                "type": "function_call_delta",
+                "choice": choice,
+                "name": name,
+                "arguments": arguments or "",
+                "wire": wire,
+            },
+        )
+
+    def _usage(self, usage: object, wire: dict[str, Any] | None) -> Event:
+        if type(usage) is not dict:
+            raise _expected("usage", "an object or null", usage)
+        prompt_details = usage.get("prompt_tokens_details")
+        completion_details = usage.get("completion_tokens_details")
+        if prompt_details is not None and type(prompt_details) is not dict:
+            raise _expected("usage.prompt_tokens_details", "an object or null", prompt_details)
+        if completion_details is not None and type(completion_details) is not dict:
+            raise _expected(
+                "usage.completion_tokens_details", "an object or null", completion_details
+            )
+        return _trusted(
+            Usage,
+            {
+                "type": "usage",
+                "choice": None,
+                "input_tokens": _count(usage.get("prompt_tokens"), "usage.prompt_tokens"),
+                "output_tokens": _count(usage.get("completion_tokens"), "usage.completion_tokens"),
+                "total_tokens": _count(usage.get("total_tokens"), "usage.total_tokens"),
+                "cached_tokens": _count(
+                    prompt_details.get("cached_tokens") if prompt_details else None,
+                    "usage.prompt_tokens_details.cached_tokens",
+                ),
+                "reasoning_tokens": _count(
+                    completion_details.get("reasoning_tokens") if completion_details else None,
+                    "usage.completion_tokens_details.reasoning_tokens",
+                ),
+                "wire": wire,
+            },
+        )
+
+
+def _read_parts(
+    parts: list[Any], choice: int, path: str, wire: dict[str, Any] | None, out: list[Event]
+) -> None:
+    """Content as a list of parts (Mistral's reasoning models).
+
+    ``{"type": "text", "text": ...}`` is answer text; ``{"type": "thinking",
+    "thinking": [{"type": "text", "text": ...}]}`` is reasoning. Parts of other
+    types carry nothing neutral and stay in ``wire``.
+    """
+    for k, part in enumerate(parts):
+        if type(part) is not dict:
+            raise _expected(f"{path}[{k}]", "an object", part)
+        kind = part.get("type")
+        if kind == "text":
+            text = part.get("text")
+            if type(text) is not str:
+                raise _expected(f"{path}[{k}].text", "a string", text)
+            out.append(
+                _trusted(
+                    TextDelta, {"type": "text_delta", "choice": choice, "text": text, "wire": wire}
+                )
+            )
+        elif kind == "thinking":
+            inner = part.get("thinking")
+            if type(inner) is not list:
+                raise _expected(f"{path}[{k}].thinking", "an array", inner)
+            for j, piece in enumerate(inner):
+                text = piece.get("text") if type(piece) is dict else None
+                if type(text) is not str:
+                    raise _expected(f"{path}[{k}].thinking[{j}].text", "a string", text)
+                out.append(
+                    _trusted(
+                        ReasoningDelta,
+                        {"type": "reasoning_delta", "choice": choice, "text": text, "wire": wire},
+                    )
+                )
+
+
+def _count(value: object, path: str) -> int | None:
+    if value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
+        return value
+    raise _expected(path, "a non-negative integer or null", value)
