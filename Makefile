@@ -22,7 +22,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	touch $(VENV)/.installed $@
 
 demo: $(VENV)/.installed
-	$(BIN)/adapters frames fixtures/dashscope/cnblogs-toolcalls-parallel-incremental-qwen-max.sse
+	$(BIN)/adapters convert fixtures/openai/openai-python-parallel-tool-calls-gpt-4o.sse --to events --no-wire
 
 test: lint typecheck unit
 

@@ -185,6 +185,7 @@ class Decoder:
         self._errored = False
         self._closed = False
         self._failure: DecodeError | None = None
+        self._at = (0, 0)  # offset and number of the frame being read
         self._handlers: dict[str | None, Callable[[SSEFrame, int, list[Event]], None]] = {
             None: self._read_chunk_frame,
             "": self._read_chunk_frame,
@@ -254,6 +255,7 @@ class Decoder:
                     start,
                     number,
                 )
+            self._at = (start, number)
             handler = handlers.get(frame[0], self._read_unknown_frame)
             try:
                 handler(frame, number, out)
@@ -292,6 +294,12 @@ class Decoder:
             for text in frame[4]
         )
 
+    def _tolerate(self, kind: str, message: str) -> None:
+        """A problem the frame can be read past: an error if strict, else a diagnostic."""
+        if self.strict:
+            raise _BadChunkError(kind, message)
+        self._note(kind, message, *self._at)
+
     def _note(self, kind: str, message: str, offset: int, frame: int) -> None:
         self._own.append(Diagnostic(kind, message, offset, frame))
 
@@ -305,8 +313,6 @@ class Decoder:
             self._failure = error
             raise error
         self._note(bad.kind, bad.message, start, number)
-        if bad.kind in {"unopened_tool_call", "content_after_finish", "data_after_done"}:
-            return  # the frame was read as sent; only the diagnostic is added
         out.append(
             _trusted(
                 UnknownFrame,
@@ -420,7 +426,7 @@ class Decoder:
         data: str = frame[1]
         if data == DONE:
             if self._done:
-                raise _BadChunkError(
+                self._tolerate(
                     "data_after_done", "a second data: [DONE]; expected the end of the stream"
                 )
             self._done = True
@@ -431,12 +437,9 @@ class Decoder:
             )
             return
         if self._done:
-            bad = _BadChunkError(
+            self._tolerate(
                 "data_after_done", "data after data: [DONE]; expected the end of the stream"
             )
-            if self.strict:
-                raise bad
-            self._note(bad.kind, bad.message, self._offset, number)
         chunk = _parse(data)
         if type(chunk) is not dict:
             raise _expected("data", "a chat.completion.chunk object or [DONE]", chunk)
@@ -513,8 +516,6 @@ class Decoder:
         state = self._choices.get(index)
         if state is None:
             state = self._choices[index] = _Choice()
-        first = len(out)
-
         role = delta.get("role")
         if role is not None:
             if type(role) is not str:
@@ -588,7 +589,7 @@ class Decoder:
                     self._tool_call(call, index, state, f"{path}.delta.tool_calls[{k}]", wire)
                 )
         if state.finished is not None and len(out) > content_from:
-            raise _BadChunkError(
+            self._tolerate(
                 "content_after_finish",
                 f"{path}: content for choice {index} after its finish_reason "
                 f"{state.finished!r}; expected nothing more for this choice",
@@ -634,14 +635,26 @@ class Decoder:
                     )
                 )
             elif reason != state.finished:
-                raise _BadChunkError(
+                self._tolerate(
                     "content_after_finish",
                     f"{path}.finish_reason: {reason!r} after choice {index} already "
                     f"finished with {state.finished!r}; expected one finish_reason per choice",
                 )
+                state.finished = reason  # read as sent
+                out.append(
+                    _trusted(
+                        Finish,
+                        {
+                            "type": "finish",
+                            "choice": index,
+                            "reason": normalize_finish_reason(reason),
+                            "raw_reason": reason,
+                            "wire": wire,
+                        },
+                    )
+                )
         elif reason is not None and reason != "":
             raise _expected(f"{path}.finish_reason", "a string or null", reason)
-        del first
 
     def _tool_call(
         self, call: object, choice: int, state: _Choice, path: str, wire: dict[str, Any] | None
@@ -663,7 +676,7 @@ class Decoder:
             arguments = _opt_str(function.get("arguments"), f"{path}.function.arguments")
         if index not in state.tools:
             if call_id is None and name is None:
-                raise _BadChunkError(
+                self._tolerate(
                     "unopened_tool_call",
                     f"{path}: a continuation fragment for tool call {index} of choice "
                     f"{choice}, which no earlier fragment opened; expected id and "
@@ -692,7 +705,7 @@ class Decoder:
         arguments = _opt_str(call.get("arguments"), f"{path}.arguments")
         if not state.function_open:
             if name is None:
-                raise _BadChunkError(
+                self._tolerate(
                     "unopened_tool_call",
                     f"{path}: a continuation of a function_call that no fragment with a "
                     "name opened; expected function_call.name on the first fragment",

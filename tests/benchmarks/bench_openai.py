@@ -319,14 +319,19 @@ def main(argv: list[str] | None = None) -> int:
         f"python {platform.python_version()} on {platform.machine()}; "
         f"openai {openai.__version__}, httpx-sse {httpx_sse.__version__}, "
         f"orjson {orjson.__version__}; about {args.events} chunks per stream, "
-        f"best of {args.rounds} rounds\n"
+        f"best of {args.rounds} rounds"
     )
+    cases = list(workloads(args.events))
+    for stream_name, feed, chunks, stream in cases:
+        if feed == "per-event":
+            print(f"- {stream_name}: {len(chunks) - 1} chunks + [DONE], {len(stream) / 1e6:.1f} MB")
     print(
+        "\n"
         "| stream | fed | contender | ms | MB/s | k chunks/s | adapters is N× as fast |\n"
         "|---|---|---|---:|---:|---:|---:|"
     )
     worst: dict[str, float] = {}
-    for stream_name, feed, chunks, stream in workloads(args.events):
+    for stream_name, feed, chunks, stream in cases:
         expected = expected_summary(stream)
         if len(expected.texts) + len(expected.arguments) < expected.chunks * 0.9:
             raise AssertionError(f"{stream_name}: the workload is not mostly content chunks")
