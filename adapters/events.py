@@ -107,9 +107,9 @@ class _EventBase(BaseModel):
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
         super().__pydantic_init_subclass__(**kwargs)
         cls._compared = tuple(name for name in cls.model_fields if name != "wire")
-        cls._field_names = frozenset(cls.model_fields)
+        cls._fields_set = set(cls.model_fields)
 
-    _field_names: ClassVar[frozenset[str]] = frozenset()
+    _fields_set: ClassVar[set[str]] = set()
 
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):
@@ -139,7 +139,8 @@ def _trusted(cls: type[_E], values: dict[str, Any]) -> _E:
     """
     event = _new(cls)
     _set(event, "__dict__", values)
-    _set(event, "__pydantic_fields_set__", set(cls._field_names))
+    # One set per class, shared: pydantic copies it before changing it (model_copy).
+    _set(event, "__pydantic_fields_set__", cls._fields_set)
     _set(event, "__pydantic_extra__", None)
     _set(event, "__pydantic_private__", None)
     return event

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -55,3 +56,105 @@ def test_any_bytes_give_events_or_decode_error(raw: bytes) -> None:
     with contextlib.suppress(DecodeError):  # the one exception strict decoding may raise
         _decode([raw])
     _decode([raw], strict=False)  # lenient decoding raises nothing on small input
+
+
+class GeneralOnly(Decoder):
+    """The decoder without its inline path for common chunks."""
+
+    _fast = False
+
+
+_VALUE = st.one_of(
+    st.none(), st.booleans(), st.integers(-1, 2), st.text(max_size=3), st.just([]), st.just({})
+)
+_CALL = st.fixed_dictionaries(
+    {},
+    optional={
+        "index": st.integers(-1, 2) | _VALUE,
+        "function": st.fixed_dictionaries({}, optional={"arguments": _VALUE, "name": _VALUE})
+        | _VALUE,
+        "id": _VALUE,
+    },
+)
+_DELTA = st.fixed_dictionaries(
+    {},
+    optional={
+        "content": _VALUE | st.text(max_size=3),
+        "tool_calls": st.lists(_CALL, max_size=2) | _VALUE,
+        "role": _VALUE,
+    },
+)
+_CHOICE = st.fixed_dictionaries(
+    {"index": st.integers(0, 1) | _VALUE, "delta": _DELTA | _VALUE},
+    optional={"finish_reason": _VALUE, "logprobs": _VALUE},
+)
+_CHUNK = st.fixed_dictionaries(
+    {"choices": st.lists(_CHOICE, max_size=2) | _VALUE},
+    optional={
+        "object": st.just("chat.completion.chunk") | _VALUE,
+        "usage": _VALUE,
+        "error": _VALUE,
+    },
+)
+
+
+def _outcome(decoder: Decoder, raw: bytes) -> tuple[list[Event], list[str]] | tuple[str, str]:
+    try:
+        events = decoder.feed(raw) + decoder.close()
+    except DecodeError as error:
+        return error.kind, error.message
+    return events, [d.kind for d in decoder.diagnostics]
+
+
+# Chunks of the shapes the inline path takes, with one thing perhaps off.
+_NEAR = st.builds(
+    lambda delta, extra, choice_extra, index: {
+        "object": "chat.completion.chunk",
+        "choices": [{"index": index, "delta": delta, **choice_extra}],
+        **extra,
+    },
+    st.sampled_from(
+        [
+            {"content": "x"},
+            {"content": ""},
+            {"tool_calls": [{"index": 0, "function": {"arguments": "{"}}]},
+            {"tool_calls": [{"index": 1, "function": {"arguments": "{"}}]},
+            {"tool_calls": [{"index": 0, "function": {"arguments": 5}}]},
+            {"tool_calls": [{"index": True, "function": {"arguments": "{"}}]},
+        ]
+    ),
+    st.sampled_from(
+        [{}, {"usage": None}, {"usage": {}}, {"error": {"message": "m"}}, {"object": "x"}]
+    ),
+    st.sampled_from([{}, {"finish_reason": None}, {"finish_reason": "stop"}, {"logprobs": {}}]),
+    st.sampled_from([0, 0, 1, True, -1]),
+)
+
+
+@given(st.lists(_NEAR | _CHUNK, max_size=6), st.booleans())
+def test_inline_path_agrees_with_the_general_reader(chunks: list[object], strict: bool) -> None:
+    opening = {
+        "id": "c",
+        "object": "chat.completion.chunk",
+        "created": 1,
+        "model": "m",
+        "choices": [
+            {
+                "index": 0,
+                "delta": {
+                    "role": "assistant",
+                    "tool_calls": [{"index": 0, "id": "t", "function": {"name": "f"}}],
+                },
+            }
+        ],
+    }
+    raw = b"".join(b"data: " + json.dumps(chunk).encode() + b"\n\n" for chunk in [opening, *chunks])
+    fast = _outcome(Decoder(strict=strict), raw)
+    general = _outcome(GeneralOnly(strict=strict), raw)
+    assert fast == general
+
+
+@given(event_streams(provider="openai"))
+def test_inline_path_agrees_on_generated_streams(events: list[Event]) -> None:
+    raw = adapters.encode(events, provider="openai")
+    assert _outcome(Decoder(), raw) == _outcome(GeneralOnly(), raw)

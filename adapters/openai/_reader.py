@@ -165,6 +165,9 @@ class Decoder:
     :param strict_utf8: see :class:`~adapters.sse.SSEDecoder`.
     """
 
+    #: Take the inline path for the common chunk (tests turn it off to compare).
+    _fast = True
+
     def __init__(
         self,
         *,
@@ -234,18 +237,94 @@ class Decoder:
             start = self._offset
             body: str | None = frame[6]
             if body is not None:
-                size = len(body) + len(frame[7])
-                if not (body.isascii() and frame[7].isascii()):
-                    size = len((body + frame[7]).encode("utf-8", "surrogatepass"))
+                end: str = frame[7]
+                if body.isascii() and end.isascii():  # O(1) in CPython
+                    self._offset = start + len(body) + len(end)
+                else:
+                    self._offset = start + len((body + end).encode("utf-8", "surrogatepass"))
                 if number == 0 and self._sse.bom:
-                    size += 3
-                self._offset = start + size
+                    self._offset += 3
+            data: str | None = frame[1]
+            if (
+                data is not None
+                and frame[0] is None
+                and not frame[4]
+                and frame[2] is None
+                and frame[3] is None
+                and frame[5]
+                and not self._done
+                and data != DONE
+            ):
+                # The common frame, ``data: {...}`` and nothing else, read inline.
+                try:
+                    chunk = from_json(data)
+                except ValueError:
+                    chunk = None
+                if type(chunk) is dict:
+                    wire = {PROVIDER: {"frame": number, "data": data}} if self.wire else None
+                    plain = (
+                        _plain_delta(chunk, self._choices) if self._started and self._fast else None
+                    )
+                    if plain is not None:
+                        # Most chunks of a stream: one choice, one piece of text or
+                        # of a tool call's arguments. Built as _trusted does, inline.
+                        event: Event
+                        if type(plain[1]) is str:
+                            event = _new(TextDelta)
+                            values = {
+                                "type": "text_delta",
+                                "choice": plain[0],
+                                "text": plain[1],
+                                "wire": wire,
+                            }
+                            fields = _TEXT_FIELDS
+                        else:
+                            event = _new(ToolCallDelta)
+                            values = {
+                                "type": "tool_call_delta",
+                                "choice": plain[0],
+                                "index": plain[1][0],
+                                "id": None,
+                                "name": None,
+                                "arguments": plain[1][1],
+                                "wire": wire,
+                            }
+                            fields = _TOOL_FIELDS
+                        _set(event, "__dict__", values)
+                        _set(event, "__pydantic_fields_set__", fields)
+                        _set(event, "__pydantic_extra__", None)
+                        _set(event, "__pydantic_private__", None)
+                        out.append(event)
+                        continue
+                    self._at = (start, number)
+                    first = len(out)
+                    started = self._started
+                    try:
+                        self._read_chunk(chunk, wire, out)
+                    except _BadChunkError as bad:
+                        del out[first:]  # a frame is read whole or not at all
+                        self._started = started
+                        self._problem(bad, frame, number, start, out)
+                        continue
+                    if len(out) == first:
+                        out.append(
+                            _trusted(
+                                Passthrough,
+                                {
+                                    "type": "passthrough",
+                                    "choice": None,
+                                    "provider": PROVIDER,
+                                    "wire": wire,
+                                },
+                            )
+                        )
+                    continue
             if frame[4]:
                 self._comments(frame, number, out)
-            if frame[1] is None:
+            if data is None:
                 if not frame[4]:
                     # A block with only id / retry / event lines: no content, kept.
-                    out.append(_trusted(Passthrough, self._base(frame, number, None)))
+                    out.append(_trusted(Passthrough, self._base(frame, number)))
                 continue
             if not frame[5]:
                 self._note(
@@ -257,25 +336,28 @@ class Decoder:
                 )
             self._at = (start, number)
             handler = handlers.get(frame[0], self._read_unknown_frame)
+            first = len(out)
             try:
                 handler(frame, number, out)
             except _BadChunkError as bad:
+                del out[first:]  # a frame is read whole or not at all
                 self._problem(bad, frame, number, start, out)
         return out
 
-    def _base(
-        self, frame: SSEFrame, number: int, chunk: object, *, with_wire: bool = True
-    ) -> dict[str, Any]:
+    def _base(self, frame: SSEFrame, number: int) -> dict[str, Any]:
         values: dict[str, Any] = {"type": "passthrough", "choice": None, "provider": PROVIDER}
-        values["wire"] = self._wire(frame, number, chunk) if with_wire else None
+        values["wire"] = self._wire(frame, number, None)
         return values
 
-    def _wire(self, frame: SSEFrame, number: int, chunk: object) -> dict[str, Any] | None:
+    def _wire(self, frame: SSEFrame, number: int, data: str | None) -> dict[str, Any] | None:
+        """What the encoder needs to write this frame back: its number, its data
+        text (a string costs the garbage collector nothing; the encoder parses
+        it again), and any SSE fields besides ``data``."""
         if not self.wire:
             return None
         layout: dict[str, Any] = {"frame": number}
-        if chunk is not None:
-            layout["chunk"] = chunk
+        if data is not None:
+            layout["data"] = data
         if frame[0] is not None:
             layout["event"] = frame[0]
         if frame[2] is not None:
@@ -384,7 +466,7 @@ class Decoder:
             body = _parse(data)
         except _BadChunkError:
             body = data  # an error event whose data is plain text: it is the message
-        wire = self._wire(frame, number, body)
+        wire = self._wire(frame, number, data)
         if type(body) is dict and "error" in body:
             out.append(self._error_event(body["error"], "error", wire))
         elif type(body) is dict:
@@ -443,7 +525,7 @@ class Decoder:
         chunk = _parse(data)
         if type(chunk) is not dict:
             raise _expected("data", "a chat.completion.chunk object or [DONE]", chunk)
-        wire = self._wire(frame, number, chunk)
+        wire = self._wire(frame, number, data)
         first = len(out)
         self._read_chunk(chunk, wire, out)
         if len(out) == first:
@@ -504,22 +586,38 @@ class Decoder:
     def _read_choice(
         self, choice: object, position: int, wire: dict[str, Any] | None, out: list[Event]
     ) -> None:
-        path = f"choices[{position}]"
+        # Error paths are spelled out only when raising: this runs once a chunk.
         if type(choice) is not dict:
-            raise _expected(path, "an object", choice)
+            raise _expected(f"choices[{position}]", "an object", choice)
         index = choice.get("index")
         if type(index) is not int or index < 0:
-            raise _expected(f"{path}.index", "a non-negative integer", index)
+            raise _expected(f"choices[{position}].index", "a non-negative integer", index)
         delta = choice.get("delta")
         if type(delta) is not dict:
-            raise _expected(f"{path}.delta", "an object", delta)
+            raise _expected(f"choices[{position}].delta", "an object", delta)
         state = self._choices.get(index)
         if state is None:
             state = self._choices[index] = _Choice()
+        if len(delta) == 1 and state.finished is None:
+            # The common chunk: one piece of text, nothing else to look at.
+            content = delta.get("content")
+            if (
+                type(content) is str
+                and choice.get("finish_reason") is None
+                and choice.get("logprobs") is None
+            ):
+                if content:
+                    out.append(
+                        _trusted(
+                            TextDelta,
+                            {"type": "text_delta", "choice": index, "text": content, "wire": wire},
+                        )
+                    )
+                return
         role = delta.get("role")
         if role is not None:
             if type(role) is not str:
-                raise _expected(f"{path}.delta.role", "a string or null", role)
+                raise _expected(f"choices[{position}].delta.role", "a string or null", role)
             if not state.started:
                 state.started = True
                 out.append(
@@ -532,12 +630,13 @@ class Decoder:
         key = "reasoning_content"
         reasoning = delta.get(key)
         if not reasoning:
-            _opt_str(reasoning, f"{path}.delta.{key}")
+            if reasoning is not None and reasoning != "":
+                raise _expected(f"choices[{position}].delta.{key}", "a string or null", reasoning)
             key = "reasoning"
             reasoning = delta.get(key)
         if reasoning:
             if type(reasoning) is not str:
-                raise _expected(f"{path}.delta.{key}", "a string or null", reasoning)
+                raise _expected(f"choices[{position}].delta.{key}", "a string or null", reasoning)
             out.append(
                 _trusted(
                     ReasoningDelta,
@@ -554,17 +653,19 @@ class Decoder:
                     )
                 )
             elif type(content) is list:
-                _read_parts(content, index, f"{path}.delta.content", wire, out)
+                _read_parts(content, index, f"choices[{position}].delta.content", wire, out)
             else:
                 raise _expected(
-                    f"{path}.delta.content", "a string, an array of parts or null", content
+                    f"choices[{position}].delta.content",
+                    "a string, an array of parts or null",
+                    content,
                 )
         elif content is not None and content != "":
-            raise _expected(f"{path}.delta.content", "a string or null", content)
+            raise _expected(f"choices[{position}].delta.content", "a string or null", content)
         refusal = delta.get("refusal")
         if refusal:
             if type(refusal) is not str:
-                raise _expected(f"{path}.delta.refusal", "a string or null", refusal)
+                raise _expected(f"choices[{position}].delta.refusal", "a string or null", refusal)
             out.append(
                 _trusted(
                     RefusalDelta,
@@ -572,38 +673,42 @@ class Decoder:
                 )
             )
         elif refusal is not None and refusal != "":
-            raise _expected(f"{path}.delta.refusal", "a string or null", refusal)
+            raise _expected(f"choices[{position}].delta.refusal", "a string or null", refusal)
         function_call = delta.get("function_call")
         if function_call is not None:
             out.append(
                 self._function_call(
-                    function_call, index, state, f"{path}.delta.function_call", wire
+                    function_call, index, state, f"choices[{position}].delta.function_call", wire
                 )
             )
         tool_calls = delta.get("tool_calls")
         if tool_calls is not None:
             if type(tool_calls) is not list:
-                raise _expected(f"{path}.delta.tool_calls", "an array or null", tool_calls)
-            for k, call in enumerate(tool_calls):
-                out.append(
-                    self._tool_call(call, index, state, f"{path}.delta.tool_calls[{k}]", wire)
+                raise _expected(
+                    f"choices[{position}].delta.tool_calls", "an array or null", tool_calls
                 )
+            for k, call in enumerate(tool_calls):
+                out.append(self._tool_call(call, index, state, position, k, wire))
         if state.finished is not None and len(out) > content_from:
             self._tolerate(
                 "content_after_finish",
-                f"{path}: content for choice {index} after its finish_reason "
+                f"choices[{position}]: content for choice {index} after its finish_reason "
                 f"{state.finished!r}; expected nothing more for this choice",
             )
         logprobs = choice.get("logprobs")
         if logprobs is not None:
             if type(logprobs) is not dict:
-                raise _expected(f"{path}.logprobs", "an object or null", logprobs)
+                raise _expected(f"choices[{position}].logprobs", "an object or null", logprobs)
             lp_content = logprobs.get("content")
             lp_refusal = logprobs.get("refusal")
             if lp_content is not None and type(lp_content) is not list:
-                raise _expected(f"{path}.logprobs.content", "an array or null", lp_content)
+                raise _expected(
+                    f"choices[{position}].logprobs.content", "an array or null", lp_content
+                )
             if lp_refusal is not None and type(lp_refusal) is not list:
-                raise _expected(f"{path}.logprobs.refusal", "an array or null", lp_refusal)
+                raise _expected(
+                    f"choices[{position}].logprobs.refusal", "an array or null", lp_refusal
+                )
             out.append(
                 _trusted(
                     Logprobs,
@@ -619,7 +724,7 @@ class Decoder:
         reason = choice.get("finish_reason")
         if reason:
             if type(reason) is not str:
-                raise _expected(f"{path}.finish_reason", "a string or null", reason)
+                raise _expected(f"choices[{position}].finish_reason", "a string or null", reason)
             if state.finished is None:
                 state.finished = reason
                 out.append(
@@ -637,7 +742,7 @@ class Decoder:
             elif reason != state.finished:
                 self._tolerate(
                     "content_after_finish",
-                    f"{path}.finish_reason: {reason!r} after choice {index} already "
+                    f"choices[{position}].finish_reason: {reason!r} after choice {index} already "
                     f"finished with {state.finished!r}; expected one finish_reason per choice",
                 )
                 state.finished = reason  # read as sent
@@ -654,33 +759,68 @@ class Decoder:
                     )
                 )
         elif reason is not None and reason != "":
-            raise _expected(f"{path}.finish_reason", "a string or null", reason)
+            raise _expected(f"choices[{position}].finish_reason", "a string or null", reason)
 
-    def _tool_call(
-        self, call: object, choice: int, state: _Choice, path: str, wire: dict[str, Any] | None
+    def _tool_call(  # noqa: PLR0917 - the reader's private per-fragment step
+        self,
+        call: object,
+        choice: int,
+        state: _Choice,
+        position: int,
+        k: int,
+        wire: dict[str, Any] | None,
     ) -> Event:
+        # Checks are inlined and error paths built only when raising: a stream of
+        # tool calls runs this once per fragment.
         if type(call) is not dict:
-            raise _expected(path, "an object", call)
+            raise _expected(f"choices[{position}].delta.tool_calls[{k}]", "an object", call)
         index = call.get("index")
         if type(index) is not int or index < 0:
-            raise _expected(f"{path}.index", "a non-negative integer", index)
-        call_id = _opt_str(call.get("id"), f"{path}.id") or None
-        _opt_str(call.get("type"), f"{path}.type")
+            raise _expected(
+                f"choices[{position}].delta.tool_calls[{k}].index", "a non-negative integer", index
+            )
+        call_id = call.get("id")
+        if call_id is not None and type(call_id) is not str:
+            raise _expected(
+                f"choices[{position}].delta.tool_calls[{k}].id", "a string or null", call_id
+            )
+        kind = call.get("type")
+        if kind is not None and type(kind) is not str:
+            raise _expected(
+                f"choices[{position}].delta.tool_calls[{k}].type", "a string or null", kind
+            )
         function = call.get("function")
-        name: str | None = None
-        arguments: str | None = None
+        name = arguments = None
         if function is not None:
             if type(function) is not dict:
-                raise _expected(f"{path}.function", "an object or null", function)
-            name = _opt_str(function.get("name"), f"{path}.function.name") or None
-            arguments = _opt_str(function.get("arguments"), f"{path}.function.arguments")
+                raise _expected(
+                    f"choices[{position}].delta.tool_calls[{k}].function",
+                    "an object or null",
+                    function,
+                )
+            name = function.get("name")
+            if name is not None and type(name) is not str:
+                raise _expected(
+                    f"choices[{position}].delta.tool_calls[{k}].function.name",
+                    "a string or null",
+                    name,
+                )
+            arguments = function.get("arguments")
+            if arguments is not None and type(arguments) is not str:
+                raise _expected(
+                    f"choices[{position}].delta.tool_calls[{k}].function.arguments",
+                    "a string or null",
+                    arguments,
+                )
+        call_id = call_id or None  # DashScope's compatible mode sends "" on continuations
+        name = name or None
         if index not in state.tools:
             if call_id is None and name is None:
                 self._tolerate(
                     "unopened_tool_call",
-                    f"{path}: a continuation fragment for tool call {index} of choice "
-                    f"{choice}, which no earlier fragment opened; expected id and "
-                    "function.name on a call's first fragment",
+                    f"choices[{position}].delta.tool_calls[{k}]: a continuation fragment for "
+                    f"tool call {index} of choice {choice}, which no earlier fragment opened; "
+                    "expected id and function.name on a call's first fragment",
                 )
             state.tools.add(index)
         return _trusted(
@@ -752,6 +892,57 @@ class Decoder:
                 "wire": wire,
             },
         )
+
+
+_new = object.__new__
+_set = object.__setattr__
+_TEXT_FIELDS = TextDelta._fields_set
+_TOOL_FIELDS = ToolCallDelta._fields_set
+
+
+def _plain_delta(chunk: dict[str, Any], choices: dict[int, _Choice]) -> tuple[int, Any] | None:
+    """The chunk's one choice index and its delta's one value, if the chunk is
+    the common kind -- one piece of text, or one argument fragment of an open
+    tool call, for a choice under way -- else ``None`` (the general reader
+    takes it). Everything the general reader would check is checked here."""
+    listed = chunk.get("choices")
+    if type(listed) is not list or len(listed) != 1:
+        return None
+    choice = listed[0]
+    if type(choice) is not dict:
+        return None
+    delta = choice.get("delta")
+    index = choice.get("index")
+    if type(delta) is not dict or len(delta) != 1 or type(index) is not int:
+        return None
+    state = choices.get(index)
+    if (
+        state is None
+        or state.finished is not None
+        or choice.get("finish_reason") is not None
+        or choice.get("logprobs") is not None
+        or chunk.get("usage") is not None
+        or chunk.get("error")
+        or chunk.get("object", CHUNK_OBJECT) != CHUNK_OBJECT
+    ):
+        return None
+    text = delta.get("content")
+    if type(text) is str:
+        return (index, text) if text else None
+    calls = delta.get("tool_calls")
+    if type(calls) is not list or len(calls) != 1:
+        return None
+    call = calls[0]
+    if type(call) is not dict or len(call) != 2:
+        return None
+    function = call.get("function")
+    number = call.get("index")
+    if type(function) is not dict or len(function) != 1 or type(number) is not int:
+        return None
+    arguments = function.get("arguments")
+    if type(arguments) is not str or number not in state.tools:
+        return None
+    return index, (number, arguments)
 
 
 def _read_parts(

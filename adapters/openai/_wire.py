@@ -12,9 +12,11 @@ Field list: the OpenAI API reference for the chat completion chunk object
 the vendor extensions seen in recordings (``reasoning_content``: DeepSeek,
 DashScope compatible mode; ``reasoning``: vLLM, OpenRouter, Ollama).
 
-The reader (``_reader.py``) does not build these models on its hot path: it
-checks the same shapes by hand on plain dicts, which is several times faster.
-A property test holds the two to the same verdicts.
+The reader (``_reader.py``) does not build these models: it checks the same
+shapes by hand on plain dicts, which is several times faster, and knows things
+a model cannot (a tool call's first fragment, a choice's finish). These models
+are for code that wants typed chunks; tests/test_openai_wire.py validates every
+recorded chunk with them and checks it dumps back to the same JSON.
 
 >>> chunk = ChatCompletionChunk.model_validate_json(
 ...     '{"id":"c1","object":"chat.completion.chunk","created":1,"model":"m",'

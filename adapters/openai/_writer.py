@@ -30,6 +30,8 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from pydantic_core import from_json
+
 from adapters._errors import EncodeError
 from adapters.events import (
     ChoiceStart,
@@ -86,7 +88,7 @@ def _frame_bytes(data: str) -> bytes:
 
 #: Layout keys of a frame that is just ``data: ...``: anything else (an event
 #: name, an id) is written through the SSE encoder.
-_PLAIN = frozenset({"frame", "chunk"})
+_PLAIN = frozenset({"frame", "data"})
 
 
 class _MismatchError(Exception):
@@ -376,11 +378,17 @@ class Encoder:
         # Comments of a data block carry only the frame number; the rest its layout.
         layout: dict[str, Any] = (body or group)[0].wire[PROVIDER]  # type: ignore[index]
         data: str | None = None
-        if body and not (len(body) == 1 and type(body[0]) is Passthrough and "chunk" not in layout):
+        if body and not (len(body) == 1 and type(body[0]) is Passthrough and "data" not in layout):
             data = self._put_back(layout, body)
             if data is None:  # the events no longer match the frame
                 return b"".join(self._canonical(e) for e in group)
-        if data is not None and not comments and _PLAIN.issuperset(layout):
+        if (
+            data is not None
+            and not comments
+            and _PLAIN.issuperset(layout)
+            and "\n" not in data
+            and "\r" not in data
+        ):
             return _frame_bytes(data)
         frame = SSEFrame(
             event=layout.get("event"),
@@ -392,16 +400,25 @@ class Encoder:
         return encode_frame(frame)
 
     def _put_back(self, layout: dict[str, Any], body: list[Event]) -> str | None:
+        """The data of a decoded frame whose events are ``body``, or ``None`` if
+        the events no longer match it."""
         first = body[0]
         if type(first) is End and len(body) == 1:
             return "[DONE]"
         if type(first) is UnknownFrame and len(body) == 1:
             return first.data
-        if "chunk" not in layout:
+        data = layout.get("data")
+        if type(data) is not str:
             return None
-        chunk = layout["chunk"]
         if type(first) is Passthrough and len(body) == 1:
-            return _dumps(chunk)
+            return data
+        try:
+            chunk = from_json(data)
+        except ValueError:
+            try:
+                chunk = json.loads(data)
+            except ValueError:
+                chunk = data  # an error event's plain-text data
         walk = _Walk(body, self._finished, self._started)
         try:
             if layout.get("event") == "error":
@@ -410,15 +427,21 @@ class Encoder:
                 elif type(chunk) is dict:
                     _walk_error(chunk, (), walk)
                 else:  # plain-text data: it is the message
-                    event = walk.need(ErrorEvent, None)
-                    return event.message if walk.pos == len(body) and event.message else None
-            else:
+                    _walk_error(data, (), walk)
+            elif type(chunk) is dict:
                 _walk_chunk(chunk, walk)
-        except _MismatchError:
+            else:
+                return None
+        except (_MismatchError, LookupError, TypeError, AttributeError):
+            # The events differ from the frame, or the frame is not what the
+            # reader would have accepted (a hand-edited wire): write canonically.
             return None
         if walk.pos != len(body):
             return None
-        return _dumps(_apply(chunk, walk.changes) if walk.changes else chunk)
+        if not walk.changes:
+            return data  # unchanged: the frame's own text, whatever its style
+        changed = _apply(chunk, walk.changes)
+        return changed if type(changed) is str else _dumps(changed)
 
     def _start(self, event: StreamStart) -> None:
         for key in ("id", "model", "created"):
