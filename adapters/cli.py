@@ -173,11 +173,12 @@ def _convert(args: argparse.Namespace) -> int:
                     out.write(next(dump_jsonl([event], wire=args.wire)).encode("utf-8"))
                 else:
                     out.write(encoder.encode(event))
-            if encoder is not None:
-                out.write(encoder.close())
         except AdapterError as exc:
             print(f"adapters convert: {source}: {exc}", file=sys.stderr)
             status = 1
+        if encoder is not None:
+            # Everything decoded before an error is written, also a frame still held.
+            out.write(encoder.close())
         out.flush()
     for diagnostic in found:
         print(

@@ -33,10 +33,19 @@ End(type='end', choice=None)
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator
 from typing import Annotated, Any, ClassVar, Literal, TypeAlias, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
+from pydantic_core import PydanticSerializationError
 
 __all__ = [
     "EVENT_ADAPTER",
@@ -122,8 +131,17 @@ class _EventBase(BaseModel):
         return equal if equal is NotImplemented else not equal
 
     def __hash__(self) -> int:
-        # Values may be lists (logprobs); their JSON text is a stable stand-in.
-        return hash((type(self).__name__, self.model_dump_json(exclude={"wire"})))
+        # Values may be lists of dicts (logprobs); their JSON text stands in for them.
+        mine = self.__dict__
+        return hash(
+            (
+                type(self).__name__,
+                *(
+                    json.dumps(value, sort_keys=True) if type(value) is list else value
+                    for value in (mine[name] for name in self._compared)
+                ),
+            )
+        )
 
 
 _E = TypeVar("_E", bound=_EventBase)
@@ -444,11 +462,22 @@ def dump_jsonl(events: Iterable[Event], *, wire: bool = True) -> Iterator[str]:
     """
     exclude = None if wire else {"wire"}
     for event in events:
-        yield event.model_dump_json(exclude=exclude) + "\n"
+        try:
+            yield event.model_dump_json(exclude=exclude) + "\n"
+        except PydanticSerializationError:
+            # Text with a lone surrogate (from a "\\ud800" escape in the stream)
+            # cannot be UTF-8; JSON can still say it, as an escape.
+            record = event.model_dump(exclude=exclude)
+            yield json.dumps(record, ensure_ascii=True, separators=(",", ":")) + "\n"
 
 
 def load_jsonl(lines: Iterable[str | bytes]) -> Iterator[Event]:
     """Events back from :func:`dump_jsonl` output; blank lines are skipped."""
     for line in lines:
         if line.strip():
-            yield EVENT_ADAPTER.validate_json(line)
+            try:
+                yield EVENT_ADAPTER.validate_json(line)
+            except ValidationError:
+                # The fast parser refuses lone surrogate escapes; the standard
+                # library reads them (and a real error is raised again below).
+                yield EVENT_ADAPTER.validate_python(json.loads(line))

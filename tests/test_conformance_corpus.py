@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 
+import adapters
+from adapters.events import Passthrough, UnknownFrame
 from adapters.sse import SSEDecoder
 
 from .support import Dispatched, browser_view, decode, reassemble
@@ -62,3 +64,39 @@ def test_outside_recordings_round_trip(path: Path) -> None:
     decoder = SSEDecoder()
     frames = decode([data], decoder)
     assert reassemble(frames, decoder) == data.decode("utf-8", "replace")
+
+
+def _openai_streams() -> list[Path]:
+    folder = CORPUS / "openai"
+    if not folder.is_dir():
+        return []
+    return sorted([*folder.glob("*.sse"), *folder.glob("*.chunks.txt")])
+
+
+def _openai_bytes(path: Path) -> bytes:
+    if path.name.endswith(".chunks.txt"):
+        # The corpus's replay rule: one chunk a line, framed as data: <line>, then [DONE].
+        lines = path.read_text("utf-8").split("\n")
+        return b"".join(f"data: {line}\n\n".encode() for line in lines if line.strip()) + (
+            b"data: [DONE]\n\n"
+        )
+    return path.read_bytes()
+
+
+@pytest.mark.parametrize("path", _openai_streams(), ids=lambda p: p.name)
+def test_outside_openai_streams_decode_strictly_and_encode_back(path: Path) -> None:
+    data = _openai_bytes(path)
+    events = list(adapters.decode(data, provider="openai"))
+    assert events, "a recorded stream gives events"
+    assert not any(isinstance(e, UnknownFrame) for e in events)
+    again = adapters.encode(events, provider="openai")
+    # Byte for byte, except where the recording's last frame had no blank line after it.
+    assert again == data or again == data + b"\n"
+    cut = [data[i : i + 97] for i in range(0, len(data), 97)]
+    assert list(adapters.decode(cut, provider="openai")) == events
+    # The canonical writer keeps every neutral fact.
+    lean = list(adapters.decode(data, provider="openai", wire=False))
+    canonical = adapters.encode(lean, provider="openai")
+    assert list(adapters.decode(canonical, provider="openai", wire=False)) == [
+        e for e in lean if not isinstance(e, Passthrough)
+    ]

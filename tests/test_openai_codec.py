@@ -19,6 +19,7 @@ from syrupy.extensions.json import JSONSnapshotExtension
 
 import adapters
 from adapters import DecodeError
+from adapters.cli import main
 from adapters.events import (
     ChoiceStart,
     Comment,
@@ -33,6 +34,8 @@ from adapters.events import (
     ToolCallDelta,
     UnknownFrame,
     Usage,
+    dump_jsonl,
+    load_jsonl,
 )
 from adapters.openai import Decoder, Encoder
 from adapters.sse import decode_frames
@@ -614,3 +617,199 @@ def test_function_call_round_trip_and_encoder_defaults() -> None:
     out = adapters.encode(lean, provider="openai", id="x", model="y", created=1)
     assert _decode(out)[0] == StreamStart(id="x", model="y", created=1)
     assert [e for e in _decode(out) if not isinstance(e, StreamStart)] == lean
+
+
+# ------------------------------------------------------ found in review
+
+
+def _role_chunk() -> bytes:
+    return _chunk([_choice(role="assistant", content="")])
+
+
+def test_deep_nesting_is_a_decode_error_not_a_crash() -> None:
+    deep = b"data: " + b"[" * 100_000 + b"\n\n"
+    with pytest.raises(DecodeError) as info:
+        _decode(deep)
+    assert info.value.kind == "invalid_json"
+    nested = b'data: {"choices":[],"x":' + b"[" * 5000 + b"]" * 5000 + b"}\n\n"
+    decoder = Decoder(strict=False)
+    events = decoder.feed(_role_chunk() + nested + b"event: error\ndata: " + b"[" * 5000 + b"\n\n")
+    assert any(isinstance(e, UnknownFrame) for e in events) or "invalid_json" in [
+        d.kind for d in decoder.diagnostics
+    ]
+
+
+def test_non_finite_numbers_are_not_json() -> None:
+    for number in (b"NaN", b"Infinity", b"-Infinity"):
+        body = b'{"choices":[],"usage":{"cost":' + number + b"}}"
+        with pytest.raises(DecodeError) as info:
+            _decode(_role_chunk() + b"data: " + body + b"\n\n")
+        assert info.value.kind == "invalid_json"
+
+
+@pytest.mark.parametrize("block", [b"x-vendor: 1\n\n", b"retry: abc\n\n", b"id: a\x00b\n\n"])
+def test_blocks_of_ignored_lines_are_kept_and_written_back(block: bytes) -> None:
+    data = _role_chunk() + block + _chunk([_choice(finish="stop")]) + DONE
+    events = _decode(data)
+    assert isinstance(events[2], Passthrough)
+    assert adapters.encode(events, provider="openai") == data
+
+
+def test_lenient_mode_undoes_what_a_rejected_frame_changed() -> None:
+    bad_role = _chunk([_choice(role="assistant", content=5)])
+    data = bad_role + _role_chunk() + _chunk([_choice(finish="stop")]) + DONE
+    events = Decoder(strict=False).feed(data)
+    assert [type(e).__name__ for e in events] == [
+        "UnknownFrame",
+        "StreamStart",
+        "ChoiceStart",
+        "Finish",
+        "End",
+    ]
+    via_general_path = b"id: 1\n" + bad_role
+    events = Decoder(strict=False).feed(via_general_path + _role_chunk())
+    assert [type(e).__name__ for e in events] == ["UnknownFrame", "StreamStart", "ChoiceStart"]
+    bad_finish = _chunk([_choice(finish="stop")], usage=5)
+    events = Decoder(strict=False).feed(
+        _role_chunk() + bad_finish + _chunk([_choice(finish="stop")])
+    )
+    assert sum(isinstance(e, Finish) for e in events) == 1
+    decoder = Decoder(strict=False)
+    decoder.feed(_role_chunk() + b'data: {"error":{"message":1}}\n\n')
+    decoder.close()
+    assert "truncated" in [d.kind for d in decoder.diagnostics]
+
+
+def test_lone_surrogates_survive_hash_json_lines_and_the_cli(tmp_path: Path) -> None:
+    surrogate = (
+        b'data: {"choices":[{"index":0,"delta":{"content":"a\\ud800b"},"finish_reason":"stop"}]}'
+    )
+    data = _role_chunk() + surrogate + b"\n\n" + DONE
+    events = _decode(data)
+    text = next(e for e in events if isinstance(e, TextDelta))
+    assert text.text == "a\ud800b"
+    assert isinstance(hash(text), int)
+    lines = list(dump_jsonl(events))
+    assert list(load_jsonl(lines)) == events
+    assert adapters.encode(list(load_jsonl(lines)), provider="openai") == data
+    path = tmp_path / "lone.sse"
+    path.write_bytes(data)
+    assert main(["convert", str(path), "--to", "events", "-o", str(tmp_path / "out.jsonl")]) == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [(b'"quoted"', "quoted"), (b"null", "null"), (b"true", "true"), (b"plain text", "plain text")],
+)
+def test_error_frames_whose_data_is_not_an_object(body: bytes, message: str) -> None:
+    data = _role_chunk() + b"event: error\ndata: " + body + b"\n\n"
+    events = _decode(data)
+    assert events[-1] == adapters.ErrorEvent(message=message)
+    assert adapters.encode(events, provider="openai") == data
+    changed = [*events[:-1], events[-1].model_copy(update={"message": "new"})]
+    again = _decode(adapters.encode(changed, provider="openai"))
+    assert again[-1] == adapters.ErrorEvent(message="new")
+
+
+def test_events_before_a_strict_error_are_not_lost(tmp_path: Path) -> None:
+    good = _role_chunk() + _chunk([_choice(content="kept")])
+    decoder = Decoder()
+    events = decoder.feed(good + b"data: {bad\n\n")
+    assert TextDelta(text="kept") in events
+    with pytest.raises(DecodeError) as info:
+        decoder.close()
+    assert info.value.frame == 2
+    assert [e.type for e in _collect(adapters.decode(good + b"data: {bad\n\n"))] == [
+        "stream_start",
+        "choice_start",
+        "text_delta",
+    ]
+    path = tmp_path / "bad.sse"
+    path.write_bytes(good + b"data: {bad\n\n")
+    out = tmp_path / "out.sse"
+    assert main(["convert", str(path), "--to", "openai", "-o", str(out)]) == 1
+    assert out.read_bytes() == good
+
+
+def _collect(events: Any) -> list[Event]:
+    found: list[Event] = []
+    with pytest.raises(DecodeError):
+        found.extend(events)
+    return found
+
+
+def test_renaming_the_model_renames_it_in_every_chunk() -> None:
+    data = (FIXTURES / "openai-python-tool-call-gpt-4o.sse").read_bytes()
+    events = [
+        e.model_copy(update={"model": "my-alias", "id": "chatcmpl-NEW"})
+        if isinstance(e, StreamStart)
+        else e
+        for e in _decode(data)
+    ]
+    out = adapters.encode(events, provider="openai")
+    assert b"gpt-4o-2024-08-06" not in out
+    assert b"chatcmpl-9tXjnXkjzholyB3ceNegQC7g5zP57" not in out
+    assert out.count(b'"model":"my-alias"') == len(decode_frames(data)) - 1
+    assert _decode(out) == events
+
+
+def test_include_usage_keeps_the_layout_of_the_frames_it_takes_usage_from() -> None:
+    data = (FIXTURES / "pydantic-ai-deepseek-reasoner-reasoning-content.sse").read_bytes()
+    events = _decode(data)
+    moved = adapters.encode(events, provider="openai", include_usage=True)
+    frames = [json.loads(f.data) for f in decode_frames(moved) if f.data and f.data != "[DONE]"]
+    finish = next(f for f in frames if f["choices"] and f["choices"][0]["finish_reason"])
+    assert finish["usage"] is None
+    assert finish["system_fingerprint"] == frames[0]["system_fingerprint"]
+    assert finish["choices"][0]["delta"] == {"content": "", "reasoning_content": None}
+    last = frames[-1]
+    assert last["choices"] == []
+    assert "prompt_cache_hit_tokens" in last["usage"]
+    assert _decode(moved)[-2] == next(e for e in events if isinstance(e, Usage))
+    left_out = adapters.encode(events, provider="openai", include_usage=False)
+    assert not any(isinstance(e, Usage) for e in _decode(left_out))
+    assert b"prompt_cache_hit_tokens" not in left_out
+    plain = (FIXTURES / "openai-python-text-usage-gpt-4o.sse").read_bytes()
+    assert adapters.encode(_decode(plain), provider="openai", include_usage=True) == plain
+
+
+def test_edits_reach_vendor_keys_that_repeat_the_value() -> None:
+    data = (
+        _role_chunk()
+        + _chunk([_choice(reasoning_content="secret plan", reasoning="secret plan")])
+        + _chunk([{**_choice(finish="length"), "native_finish_reason": "length"}])
+        + DONE
+    )
+    events = _decode(data)
+    redacted = [
+        e.model_copy(update={"text": "[redacted]"}) if isinstance(e, ReasoningDelta) else e
+        for e in events
+    ]
+    redacted = [
+        Finish(choice=0, raw_reason="stop", wire=e.wire) if isinstance(e, Finish) else e
+        for e in redacted
+    ]
+    out = adapters.encode(redacted, provider="openai")
+    assert b"secret" not in out
+    assert b'"native_finish_reason":"stop"' in out
+
+
+def test_empty_part_lists_are_empty_content() -> None:
+    data = _chunk([_choice(role="assistant", content=[])]) + _chunk([_choice(finish="stop")]) + DONE
+    events = _decode(data)
+    assert [type(e) for e in events] == [StreamStart, ChoiceStart, Finish, End]
+    assert adapters.encode(events, provider="openai") == data
+
+
+def test_removed_events_do_not_come_back_through_repeated_layout() -> None:
+    data = (
+        _role_chunk()
+        + _chunk([_choice(content="a", finish="stop")])
+        + _chunk([_choice(role="assistant", content="", finish="stop")])
+        + DONE
+    )
+    events = _decode(data)
+    assert isinstance(events[-2], Passthrough)  # the repeat carries nothing new
+    without_finish = [e for e in events if not isinstance(e, Finish)]
+    again = _decode(adapters.encode(without_finish, provider="openai"), strict=False)
+    assert not any(isinstance(e, Finish) for e in again)

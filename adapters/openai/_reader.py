@@ -106,21 +106,51 @@ def _opt_int(value: object, path: str) -> int | None:
     raise _expected(path, "an integer or null", value)
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def error_body(data: str) -> Any:
+    """What an ``event: error`` frame says: its JSON object, else its message.
+
+    A JSON string is the message; any other data (plain text, or JSON that is
+    not an object) is taken as text, as it came.
+    """
+    try:
+        body = parse_json(data)
+    except ValueError:
+        return data
+    return body if type(body) is dict or type(body) is str else data
+
+
+def parse_json(data: str) -> Any:
+    """JSON by the RFC 8259 grammar: no NaN or Infinity (a number too large for a
+    float, which the grammar allows, reads as infinity, as in the standard library).
+
+    The fast parser refuses a few things the grammar allows (a lone surrogate
+    escape such as ``"\\ud800"``); the standard library then decides. Raises
+    ``ValueError`` for anything else, including nesting too deep to parse.
+    """
+    try:
+        return from_json(data, allow_inf_nan=False)
+    except ValueError:
+        pass
+    try:
+        return json.loads(data, parse_constant=_no_constant)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+
+
 def _parse(data: str) -> Any:
     try:
-        return from_json(data)
-    except ValueError:
-        # The fast parser refuses a few things the JSON grammar allows (lone
-        # surrogate escapes); the standard library decides, and explains.
-        try:
-            return json.loads(data)
-        except ValueError as exc:
-            shown = data if len(data) <= 40 else data[:37] + "..."
-            raise _BadChunkError(
-                "invalid_json",
-                f"data is not JSON ({exc}); expected a chat.completion.chunk "
-                f"object or [DONE], got {shown!r}",
-            ) from None
+        return parse_json(data)
+    except ValueError as exc:
+        shown = data if len(data) <= 40 else data[:37] + "..."
+        raise _BadChunkError(
+            "invalid_json",
+            f"data is not JSON ({exc}); expected a chat.completion.chunk "
+            f"object or [DONE], got {shown!r}",
+        ) from None
 
 
 class _Choice:
@@ -133,6 +163,12 @@ class _Choice:
         self.finished: str | None = None  # the raw finish reason, once seen
         self.tools: set[int] = set()  # tool-call indexes opened
         self.function_open = False
+
+    def snapshot(self) -> tuple[bool, str | None, set[int], bool]:
+        return self.started, self.finished, set(self.tools), self.function_open
+
+    def restore(self, saved: tuple[bool, str | None, set[int], bool]) -> None:
+        self.started, self.finished, self.tools, self.function_open = saved
 
 
 class Decoder:
@@ -189,6 +225,10 @@ class Decoder:
         self._closed = False
         self._failure: DecodeError | None = None
         self._at = (0, 0)  # offset and number of the frame being read
+        # Lenient mode reads a bad frame not at all: what reading it changed is
+        # undone. (index, state before or None if new) per choice touched.
+        self._undo: list[tuple[int, tuple[bool, str | None, set[int], bool] | None]] | None = None
+        self._saved = (False, False, False)
         self._handlers: dict[str | None, Callable[[SSEFrame, int, list[Event]], None]] = {
             None: self._read_chunk_frame,
             "": self._read_chunk_frame,
@@ -257,9 +297,9 @@ class Decoder:
             ):
                 # The common frame, ``data: {...}`` and nothing else, read inline.
                 try:
-                    chunk = from_json(data)
+                    chunk = from_json(data, allow_inf_nan=False)
                 except ValueError:
-                    chunk = None
+                    chunk = None  # the general path below parses again, and explains
                 if type(chunk) is dict:
                     wire = {PROVIDER: {"frame": number, "data": data}} if self.wire else None
                     plain = (
@@ -298,13 +338,14 @@ class Decoder:
                         continue
                     self._at = (start, number)
                     first = len(out)
-                    started = self._started
+                    if not self.strict:
+                        self._begin()
                     try:
                         self._read_chunk(chunk, wire, out)
                     except _BadChunkError as bad:
                         del out[first:]  # a frame is read whole or not at all
-                        self._started = started
-                        self._problem(bad, frame, number, start, out)
+                        if self._problem(bad, frame, number, start, out):
+                            return out
                         continue
                     if len(out) == first:
                         out.append(
@@ -337,16 +378,24 @@ class Decoder:
             self._at = (start, number)
             handler = handlers.get(frame[0], self._read_unknown_frame)
             first = len(out)
+            if not self.strict:
+                self._begin()
             try:
                 handler(frame, number, out)
             except _BadChunkError as bad:
                 del out[first:]  # a frame is read whole or not at all
-                self._problem(bad, frame, number, start, out)
+                if self._problem(bad, frame, number, start, out):
+                    return out
         return out
 
     def _base(self, frame: SSEFrame, number: int) -> dict[str, Any]:
         values: dict[str, Any] = {"type": "passthrough", "choice": None, "provider": PROVIDER}
-        values["wire"] = self._wire(frame, number, None)
+        wire = self._wire(frame, number, None)
+        if wire is not None and frame.raw is not None:
+            # A block of id / retry / ignored lines: kept as it came (it may
+            # hold no field at all that an encoder could write).
+            wire[PROVIDER]["raw"] = frame.raw
+        values["wire"] = wire
         return values
 
     def _wire(self, frame: SSEFrame, number: int, data: str | None) -> dict[str, Any] | None:
@@ -385,15 +434,38 @@ class Decoder:
     def _note(self, kind: str, message: str, offset: int, frame: int) -> None:
         self._own.append(Diagnostic(kind, message, offset, frame))
 
+    def _begin(self) -> None:
+        """Lenient mode: remember the state a frame may change."""
+        self._undo = []
+        self._saved = (self._started, self._errored, self._done)
+
+    def _rollback(self) -> None:
+        assert self._undo is not None
+        for index, saved in reversed(self._undo):
+            if saved is None:
+                self._choices.pop(index, None)
+            else:
+                self._choices[index].restore(saved)
+        self._started, self._errored, self._done = self._saved
+
     def _problem(
         self, bad: _BadChunkError, frame: SSEFrame, number: int, start: int, out: list[Event]
-    ) -> None:
+    ) -> bool:
+        """Deal with a frame that cannot be read; ``True`` if decoding must stop.
+
+        Strict: the decoder fails, and the error is raised now if no event came
+        before it in this call, else by the next call (so that the events of the
+        good frames before it are not lost). Lenient: the frame's effects are
+        undone, and it becomes an UnknownFrame with a diagnostic.
+        """
         if self.strict:
-            error = DecodeError(
+            self._failure = DecodeError(
                 bad.message, kind=bad.kind, offset=start, frame=number, provider=PROVIDER
             )
-            self._failure = error
-            raise error
+            if not out:
+                raise self._failure
+            return True
+        self._rollback()
         self._note(bad.kind, bad.message, start, number)
         out.append(
             _trusted(
@@ -409,6 +481,7 @@ class Decoder:
                 },
             )
         )
+        return False
 
     def _check_end(self) -> None:
         if self._done or self._errored:
@@ -462,17 +535,12 @@ class Decoder:
 
     def _read_error_frame(self, frame: SSEFrame, number: int, out: list[Event]) -> None:
         data: str = frame[1]
-        try:
-            body = _parse(data)
-        except _BadChunkError:
-            body = data  # an error event whose data is plain text: it is the message
+        body = error_body(data)
         wire = self._wire(frame, number, data)
         if type(body) is dict and "error" in body:
             out.append(self._error_event(body["error"], "error", wire))
-        elif type(body) is dict:
-            out.append(self._error_event(body, "data", wire))
         else:
-            out.append(self._error_event(str(body), "data", wire))
+            out.append(self._error_event(body, "data", wire))
 
     def _error_event(self, error: object, path: str, wire: dict[str, Any] | None) -> Event:
         self._errored = True
@@ -596,6 +664,8 @@ class Decoder:
         if type(delta) is not dict:
             raise _expected(f"choices[{position}].delta", "an object", delta)
         state = self._choices.get(index)
+        if self._undo is not None:
+            self._undo.append((index, None if state is None else state.snapshot()))
         if state is None:
             state = self._choices[index] = _Choice()
         if len(delta) == 1 and state.finished is None:
@@ -660,7 +730,7 @@ class Decoder:
                     "a string, an array of parts or null",
                     content,
                 )
-        elif content is not None and content != "":
+        elif content is not None and content not in ("", []):
             raise _expected(f"choices[{position}].delta.content", "a string or null", content)
         refusal = delta.get("refusal")
         if refusal:

@@ -2,15 +2,15 @@
 
 Strategy: two ways to write, chosen per frame.
 
-* **Put back.** Events decoded from an OpenAI stream carry their frame's parsed
-  chunk in ``wire["openai"]`` (all events of one frame share it). The encoder
-  gathers the events of one frame, walks the chunk in the reader's order and
-  checks that the events are the ones the chunk holds; values the caller
-  changed (redacted text, say) are written into a copy at the same places. So
-  an unchanged stream comes back as the same JSON, key for key, and in
-  OpenAI's separators -- byte-identical for recordings in OpenAI's own style.
-  If the events no longer match the chunk (one was removed or added), the
-  frame is written the second way.
+* **Put back.** Events decoded from an OpenAI stream carry their frame's data
+  text in ``wire["openai"]`` (all events of one frame share it). The encoder
+  gathers the events of one frame, parses the chunk again and walks it in the
+  reader's order, checking that the events are the ones the chunk holds. An
+  unchanged frame is written as it came. Values the caller changed (redacted
+  text, a renamed model) are written into a copy at the same places -- also
+  into vendor keys that repeated the same value -- every other key kept. If
+  the events no longer match the chunk (one was removed or added), the frame
+  is written the second way.
 * **Canonical.** One chunk per content event, in OpenAI's key order and compact
   separators: ``{"id","object","created","model","choices":[{"index","delta",
   "logprobs","finish_reason"}]}``; the role chunk is ``{"role":"assistant",
@@ -26,11 +26,10 @@ after each frame (``adapters.sse`` conventions for OpenAI).
 from __future__ import annotations
 
 import copy
+import enum
 import json
 from collections.abc import Iterable
 from typing import Any
-
-from pydantic_core import from_json
 
 from adapters._errors import EncodeError
 from adapters.events import (
@@ -51,6 +50,7 @@ from adapters.events import (
     UnknownFrame,
     Usage,
 )
+from adapters.openai._reader import error_body, parse_json
 from adapters.sse import SSEFrame, encode_frame
 
 __all__ = ["Encoder"]
@@ -73,6 +73,21 @@ _EVENT_TYPES = (
     UnknownFrame,
     End,
 )
+_HEAD = ("id", "model", "created")
+
+#: Layout keys of a frame that is just ``data: ...``: anything else (an event
+#: name, an id) is written through the SSE encoder.
+_PLAIN = frozenset({"frame", "data"})
+
+
+class _Drop(enum.Enum):
+    """A put-back frame with nothing left to say (a usage-only chunk whose usage
+    moved to the end): it is not written."""
+
+    DROP = enum.auto()
+
+
+_DROP = _Drop.DROP
 
 
 def _dumps(value: Any) -> str:
@@ -86,11 +101,6 @@ def _frame_bytes(data: str) -> bytes:
         return f"data: {json.dumps(json.loads(data), separators=(',', ':'))}\n\n".encode()
 
 
-#: Layout keys of a frame that is just ``data: ...``: anything else (an event
-#: name, an id) is written through the SSE encoder.
-_PLAIN = frozenset({"frame", "data"})
-
-
 class _MismatchError(Exception):
     """The events of a frame are not the ones its chunk holds."""
 
@@ -98,12 +108,19 @@ class _MismatchError(Exception):
 class _Walk:
     """Check a group of events against a decoded chunk; collect changed values."""
 
-    def __init__(self, events: list[Event], finished: dict[int, str], started: set[int]) -> None:
+    def __init__(
+        self,
+        events: list[Event],
+        finished: dict[int, str],
+        started: set[int],
+        renames: dict[str, tuple[Any, Any]],
+    ) -> None:
         self.events = events
         self.pos = 0
         self.changes: list[tuple[tuple[Any, ...], Any]] = []
-        self.finished = finished
-        self.started = started
+        self.finished = dict(finished)  # committed by the encoder if the walk succeeds
+        self.started = set(started)
+        self.renames = renames
 
     def take(self, cls: type[Any], choice: int | None = None) -> Any:
         if self.pos < len(self.events):
@@ -123,6 +140,13 @@ class _Walk:
         if old != new:
             self.changes.append((path, new))
 
+    def echo(
+        self, path: tuple[Any, ...], holder: dict[str, Any], key: str, old: Any, new: Any
+    ) -> None:
+        """A vendor key that repeats a value the events carry follows its changes."""
+        if old != new and key in holder and holder[key] == old:
+            self.changes.append(((*path, key), new))
+
 
 def _same_or(value: Any, empty: Any) -> Any:
     return empty if value is None or value == "" else value
@@ -132,9 +156,11 @@ def _walk_chunk(chunk: dict[str, Any], walk: _Walk) -> None:
     choices = chunk.get("choices")
     if type(choices) is list:
         start = walk.take(StreamStart)
-        if start is not None:
-            for key in ("id", "model", "created"):
+        for key in _HEAD:
+            if start is not None:
                 walk.put((key,), chunk.get(key), getattr(start, key))
+            elif key in walk.renames and chunk.get(key) == walk.renames[key][0]:
+                walk.put((key,), chunk[key], walk.renames[key][1])
         for k, choice in enumerate(choices):
             index = choice["index"]
             delta = choice["delta"]
@@ -145,10 +171,16 @@ def _walk_chunk(chunk: dict[str, Any], walk: _Walk) -> None:
                     walk.put((*base, "role"), delta["role"], begun.role)
                     walk.started.add(index)
                 elif index not in walk.started:
-                    raise _MismatchError
+                    raise _MismatchError  # a repeat is layout; a first role needs its event
             key = "reasoning_content" if delta.get("reasoning_content") else "reasoning"
             if delta.get(key):
-                walk.put((*base, key), delta[key], walk.need(ReasoningDelta, index).text)
+                old = delta[key]
+                new = walk.need(ReasoningDelta, index).text
+                walk.put((*base, key), old, new)
+                walk.echo(base, delta, "reasoning", old, new)  # vLLM sent both for a while
+                for j, detail in enumerate(delta.get("reasoning_details") or ()):
+                    if type(detail) is dict:  # OpenRouter repeats the text here
+                        walk.echo((*base, "reasoning_details", j), detail, "text", old, new)
             content = delta.get("content")
             if type(content) is list:
                 _walk_parts(content, (*base, "content"), index, walk)
@@ -194,34 +226,36 @@ def _walk_chunk(chunk: dict[str, Any], walk: _Walk) -> None:
                 finish = walk.take(Finish, index)
                 if finish is not None:
                     walk.put(("choices", k, "finish_reason"), reason, finish.raw_reason)
+                    walk.echo(
+                        ("choices", k), choice, "native_finish_reason", reason, finish.raw_reason
+                    )
                     walk.finished[index] = finish.raw_reason
                 elif walk.finished.get(index) != reason:
                     raise _MismatchError  # a repeat is layout; a first finish needs its event
     usage = chunk.get("usage")
     if usage is not None:
-        event = walk.need(Usage, None)
-        prompt = usage.get("prompt_tokens_details") or {}
-        completion = usage.get("completion_tokens_details") or {}
-        counts: tuple[tuple[tuple[str, ...], Any, int | None], ...] = (
-            (("usage", "prompt_tokens"), usage.get("prompt_tokens"), event.input_tokens),
-            (("usage", "completion_tokens"), usage.get("completion_tokens"), event.output_tokens),
-            (("usage", "total_tokens"), usage.get("total_tokens"), event.total_tokens),
-            (
-                ("usage", "prompt_tokens_details", "cached_tokens"),
-                prompt.get("cached_tokens"),
-                event.cached_tokens,
-            ),
-            (
-                ("usage", "completion_tokens_details", "reasoning_tokens"),
-                completion.get("reasoning_tokens"),
-                event.reasoning_tokens,
-            ),
-        )
-        for path, old, new in counts:
-            walk.put(path, old, new)
+        _walk_usage(usage, walk.need(Usage, None), ("usage",), walk)
     error = chunk.get("error")
     if error:
         _walk_error(error, ("error",), walk)
+
+
+def _walk_usage(usage: dict[str, Any], event: Usage, path: tuple[Any, ...], walk: _Walk) -> None:
+    prompt = usage.get("prompt_tokens_details") or {}
+    completion = usage.get("completion_tokens_details") or {}
+    walk.put((*path, "prompt_tokens"), usage.get("prompt_tokens"), event.input_tokens)
+    walk.put((*path, "completion_tokens"), usage.get("completion_tokens"), event.output_tokens)
+    walk.put((*path, "total_tokens"), usage.get("total_tokens"), event.total_tokens)
+    walk.put(
+        (*path, "prompt_tokens_details", "cached_tokens"),
+        prompt.get("cached_tokens"),
+        event.cached_tokens,
+    )
+    walk.put(
+        (*path, "completion_tokens_details", "reasoning_tokens"),
+        completion.get("reasoning_tokens"),
+        event.reasoning_tokens,
+    )
 
 
 def _walk_parts(parts: list[Any], path: tuple[Any, ...], choice: int, walk: _Walk) -> None:
@@ -293,7 +327,10 @@ class Encoder:
         it; ``True`` moves it to its own ``choices: []`` chunk, last before
         ``[DONE]``, as OpenAI does for ``stream_options.include_usage`` (no
         chunk is invented when the events have no usage); ``False`` leaves it
-        out, as OpenAI does when the request did not ask for it.
+        out, as OpenAI does when the request did not ask for it. A decoded
+        chunk that carried usage beside other content keeps its other content
+        and gets ``"usage": null``; the moved usage keeps the counters and
+        vendor keys it had.
     """
 
     def __init__(
@@ -314,6 +351,8 @@ class Encoder:
         self._held_usage: Usage | None = None
         self._finished: dict[int, str] = {}
         self._started: set[int] = set()
+        #: Head values a StreamStart changed: {key: (as decoded, as now)}.
+        self._renames: dict[str, tuple[Any, Any]] = {}
 
     def _set_prefix(self) -> None:
         head = self._head
@@ -332,10 +371,8 @@ class Encoder:
                 kind="not_an_event",
                 provider=PROVIDER,
             )
-        if type(event) is Usage and self.include_usage is not None:
-            if self.include_usage:
-                self._held_usage = event  # written last before [DONE]
-            return b""
+        if type(event) is Usage and self.include_usage:
+            self._held_usage = event  # written last before [DONE]
         out = b""
         wire = event.wire
         layout = wire.get(PROVIDER) if wire else None
@@ -378,10 +415,20 @@ class Encoder:
         # Comments of a data block carry only the frame number; the rest its layout.
         layout: dict[str, Any] = (body or group)[0].wire[PROVIDER]  # type: ignore[index]
         data: str | None = None
-        if body and not (len(body) == 1 and type(body[0]) is Passthrough and "data" not in layout):
-            data = self._put_back(layout, body)
-            if data is None:  # the events no longer match the frame
+        if body and "data" not in layout and all(type(e) is Passthrough for e in body):
+            # A block of id / retry / ignored lines: as it came, if it was kept.
+            raw = layout.get("raw")
+            if type(raw) is str:
+                return raw.encode("utf-8", "surrogatepass")
+        elif body:
+            put = self._put_back(layout, body)
+            if put is None:  # the events no longer match the frame
                 return b"".join(self._canonical(e) for e in group)
+            if put is _DROP:
+                if not comments:
+                    return b""
+            else:
+                data = put
         if (
             data is not None
             and not comments
@@ -390,18 +437,17 @@ class Encoder:
             and "\r" not in data
         ):
             return _frame_bytes(data)
+        fields = [layout.get(name) for name in ("event", "id", "retry")]
+        if data is None and not comments and fields == [None, None, None]:
+            return b""  # nothing an SSE block could say
         frame = SSEFrame(
-            event=layout.get("event"),
-            data=data,
-            id=layout.get("id"),
-            retry=layout.get("retry"),
-            comments=comments,
+            event=fields[0], data=data, id=fields[1], retry=fields[2], comments=comments
         )
         return encode_frame(frame)
 
-    def _put_back(self, layout: dict[str, Any], body: list[Event]) -> str | None:
-        """The data of a decoded frame whose events are ``body``, or ``None`` if
-        the events no longer match it."""
+    def _put_back(self, layout: dict[str, Any], body: list[Event]) -> str | _Drop | None:
+        """The data of a decoded frame whose events are ``body``; ``None`` if the
+        events no longer match it; :data:`_DROP` if nothing is left to write."""
         first = body[0]
         if type(first) is End and len(body) == 1:
             return "[DONE]"
@@ -410,41 +456,64 @@ class Encoder:
         data = layout.get("data")
         if type(data) is not str:
             return None
-        if type(first) is Passthrough and len(body) == 1:
-            return data
-        try:
-            chunk = from_json(data)
-        except ValueError:
-            try:
-                chunk = json.loads(data)
-            except ValueError:
-                chunk = data  # an error event's plain-text data
-        walk = _Walk(body, self._finished, self._started)
+        events = [e for e in body if type(e) is not Passthrough]
+        walk = _Walk(events, self._finished, self._started, self._renames)
         try:
             if layout.get("event") == "error":
-                if type(chunk) is dict and "error" in chunk:
-                    _walk_error(chunk["error"], ("error",), walk)
-                elif type(chunk) is dict:
-                    _walk_error(chunk, (), walk)
-                else:  # plain-text data: it is the message
-                    _walk_error(data, (), walk)
-            elif type(chunk) is dict:
-                _walk_chunk(chunk, walk)
-            else:
+                return self._put_back_error(data, walk)
+            try:
+                chunk = parse_json(data)
+            except ValueError:
                 return None
+            if type(chunk) is not dict:
+                return None
+            _walk_chunk(chunk, walk)
         except (_MismatchError, LookupError, TypeError, AttributeError):
             # The events differ from the frame, or the frame is not what the
             # reader would have accepted (a hand-edited wire): write canonically.
             return None
-        if walk.pos != len(body):
+        if walk.pos != len(events):
             return None
+        self._finished, self._started = walk.finished, walk.started
+        if self.include_usage is not None and chunk.get("usage") is not None:
+            if chunk.get("choices") == [] and all(type(e) in {Usage, StreamStart} for e in events):
+                return _DROP  # a usage-only chunk: its usage is moved or left out
+            walk.changes.append((("usage",), None))
         if not walk.changes:
             return data  # unchanged: the frame's own text, whatever its style
-        changed = _apply(chunk, walk.changes)
-        return changed if type(changed) is str else _dumps(changed)
+        return _dumps(_apply(chunk, walk.changes))
+
+    def _put_back_error(self, data: str, walk: _Walk) -> str | None:
+        body = error_body(data)
+        if type(body) is dict:
+            if "error" in body:
+                _walk_error(body["error"], ("error",), walk)
+            else:
+                _walk_error(body, (), walk)
+            if walk.pos != len(walk.events):
+                return None
+            return _dumps(_apply(body, walk.changes)) if walk.changes else data
+        event = walk.need(ErrorEvent, None)
+        if walk.pos != len(walk.events) or event.message is None:
+            return None
+        if event.message == body:
+            return data
+        # The message changed: write it the way the frame had it, JSON string or text.
+        return _dumps(event.message) if data.lstrip().startswith('"') else event.message
 
     def _start(self, event: StreamStart) -> None:
-        for key in ("id", "model", "created"):
+        wire = event.wire
+        layout = wire.get(PROVIDER) if wire else None
+        if type(layout) is dict and type(layout.get("data")) is str:
+            try:
+                chunk = parse_json(layout["data"])
+            except ValueError:
+                chunk = None
+            if type(chunk) is dict:
+                for key in _HEAD:
+                    if chunk.get(key) != getattr(event, key):
+                        self._renames[key] = (chunk.get(key), getattr(event, key))
+        for key in _HEAD:
             value = getattr(event, key)
             self._head[key] = value if value is not None else self._defaults[key]
         self._set_prefix()
@@ -494,7 +563,8 @@ class Encoder:
             logprobs = _dumps({"content": event.content, "refusal": event.refusal})
             return self._chunk(event.choice, "", logprobs=logprobs)
         if isinstance(event, Usage):
-            return self._usage_chunk(event)
+            # With include_usage set, usage is held for the end (or left out).
+            return b"" if self.include_usage is not None else self._usage_chunk(event)
         if isinstance(event, ErrorEvent):
             error: dict[str, Any] = {
                 "message": event.message,
@@ -514,14 +584,39 @@ class Encoder:
         return b""  # another provider's frame, or a passthrough without its frame
 
     def _usage_chunk(self, event: Usage) -> bytes:
+        """The usage chunk written last (``include_usage=True``), or for a Usage
+        event with no frame of its own: the frame's usage object if it was
+        decoded from one, with the event's counts."""
+        chunk = _decoded_chunk(event)
+        original = chunk.get("usage") if chunk is not None else None
+        if type(original) is dict:
+            walk = _Walk([], {}, set(), {})
+            _walk_usage(original, event, ("usage",), walk)
+            if chunk is not None and chunk.get("choices") == []:
+                # It came in a usage chunk of its own: that chunk, as it came.
+                return _frame_bytes(_dumps(_apply(chunk, walk.changes)))
+            usage = _apply({"usage": original}, walk.changes)["usage"]
+            return _frame_bytes(f'{self._prefix}"choices":[],"usage":{_dumps(usage)}}}')
         counts = (
             ("prompt_tokens", event.input_tokens),
             ("completion_tokens", event.output_tokens),
             ("total_tokens", event.total_tokens),
         )
-        usage: dict[str, Any] = {key: value for key, value in counts if value is not None}
+        usage = {key: value for key, value in counts if value is not None}
         if event.cached_tokens is not None:
             usage["prompt_tokens_details"] = {"cached_tokens": event.cached_tokens}
         if event.reasoning_tokens is not None:
             usage["completion_tokens_details"] = {"reasoning_tokens": event.reasoning_tokens}
         return _frame_bytes(f'{self._prefix}"choices":[],"usage":{_dumps(usage)}}}')
+
+
+def _decoded_chunk(event: Usage) -> dict[str, Any] | None:
+    wire = event.wire
+    layout = wire.get(PROVIDER) if wire else None
+    if type(layout) is not dict or type(layout.get("data")) is not str:
+        return None
+    try:
+        chunk = parse_json(layout["data"])
+    except ValueError:
+        return None
+    return chunk if type(chunk) is dict else None
