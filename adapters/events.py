@@ -418,10 +418,12 @@ class UnknownFrame(_EventBase):
 
 
 class End(_EventBase):
-    """The provider's end-of-stream marker arrived (OpenAI ``data: [DONE]``).
+    """The stream ended as its protocol says a stream ends: OpenAI's
+    ``data: [DONE]``; for a protocol with no end marker, the end of the input
+    after every choice finished.
 
-    A stream that stops without one is truncated unless it ended in an error;
-    the decoders say so (see ``strict``) rather than invent this event.
+    A stream that stops short gets no ``End``: the decoders report it (see
+    their ``strict``) rather than invent this event.
     """
 
     type: Literal["end"] = "end"

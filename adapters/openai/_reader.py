@@ -467,21 +467,22 @@ class Decoder:
             return True
         self._rollback()
         self._note(bad.kind, bad.message, start, number)
-        out.append(
-            _trusted(
-                UnknownFrame,
-                {
-                    "type": "unknown_frame",
-                    "choice": None,
-                    "provider": PROVIDER,
-                    "event": frame[0],
-                    "data": frame[1],
-                    "problem": bad.message,
-                    "wire": self._wire(frame, number, None),
-                },
-            )
-        )
+        out.append(self._unknown(frame, number, bad.message))
         return False
+
+    def _unknown(self, frame: SSEFrame, number: int, problem: str) -> Event:
+        return _trusted(
+            UnknownFrame,
+            {
+                "type": "unknown_frame",
+                "choice": None,
+                "provider": PROVIDER,
+                "event": frame[0],
+                "data": frame[1],
+                "problem": problem,
+                "wire": self._wire(frame, number, None),
+            },
+        )
 
     def _check_end(self) -> None:
         if self._done or self._errored:
@@ -518,20 +519,7 @@ class Decoder:
     # ------------------------------------------------------------ handlers
 
     def _read_unknown_frame(self, frame: SSEFrame, number: int, out: list[Event]) -> None:
-        out.append(
-            _trusted(
-                UnknownFrame,
-                {
-                    "type": "unknown_frame",
-                    "choice": None,
-                    "provider": PROVIDER,
-                    "event": frame[0],
-                    "data": frame[1],
-                    "problem": f"unknown SSE event type {frame[0]!r}",
-                    "wire": self._wire(frame, number, None),
-                },
-            )
-        )
+        out.append(self._unknown(frame, number, f"unknown SSE event type {frame[0]!r}"))
 
     def _read_error_frame(self, frame: SSEFrame, number: int, out: list[Event]) -> None:
         data: str = frame[1]
@@ -795,39 +783,27 @@ class Decoder:
         if reason:
             if type(reason) is not str:
                 raise _expected(f"choices[{position}].finish_reason", "a string or null", reason)
-            if state.finished is None:
-                state.finished = reason
-                out.append(
-                    _trusted(
-                        Finish,
-                        {
-                            "type": "finish",
-                            "choice": index,
-                            "reason": normalize_finish_reason(reason),
-                            "raw_reason": reason,
-                            "wire": wire,
-                        },
-                    )
-                )
-            elif reason != state.finished:
+            if state.finished is not None and reason == state.finished:
+                return  # a repeat of the same reason is layout (OpenRouter sends one)
+            if state.finished is not None:
                 self._tolerate(
                     "content_after_finish",
                     f"choices[{position}].finish_reason: {reason!r} after choice {index} already "
                     f"finished with {state.finished!r}; expected one finish_reason per choice",
                 )
-                state.finished = reason  # read as sent
-                out.append(
-                    _trusted(
-                        Finish,
-                        {
-                            "type": "finish",
-                            "choice": index,
-                            "reason": normalize_finish_reason(reason),
-                            "raw_reason": reason,
-                            "wire": wire,
-                        },
-                    )
+            state.finished = reason  # (a second, different one only when lenient: as sent)
+            out.append(
+                _trusted(
+                    Finish,
+                    {
+                        "type": "finish",
+                        "choice": index,
+                        "reason": normalize_finish_reason(reason),
+                        "raw_reason": reason,
+                        "wire": wire,
+                    },
                 )
+            )
         elif reason is not None and reason != "":
             raise _expected(f"choices[{position}].finish_reason", "a string or null", reason)
 
@@ -850,15 +826,8 @@ class Decoder:
                 f"choices[{position}].delta.tool_calls[{k}].index", "a non-negative integer", index
             )
         call_id = call.get("id")
-        if call_id is not None and type(call_id) is not str:
-            raise _expected(
-                f"choices[{position}].delta.tool_calls[{k}].id", "a string or null", call_id
-            )
-        kind = call.get("type")
-        if kind is not None and type(kind) is not str:
-            raise _expected(
-                f"choices[{position}].delta.tool_calls[{k}].type", "a string or null", kind
-            )
+        _check_fragment_str(call_id, position, k, ".id")
+        _check_fragment_str(call.get("type"), position, k, ".type")
         function = call.get("function")
         name = arguments = None
         if function is not None:
@@ -869,19 +838,9 @@ class Decoder:
                     function,
                 )
             name = function.get("name")
-            if name is not None and type(name) is not str:
-                raise _expected(
-                    f"choices[{position}].delta.tool_calls[{k}].function.name",
-                    "a string or null",
-                    name,
-                )
+            _check_fragment_str(name, position, k, ".function.name")
             arguments = function.get("arguments")
-            if arguments is not None and type(arguments) is not str:
-                raise _expected(
-                    f"choices[{position}].delta.tool_calls[{k}].function.arguments",
-                    "a string or null",
-                    arguments,
-                )
+            _check_fragment_str(arguments, position, k, ".function.arguments")
         call_id = call_id or None  # DashScope's compatible mode sends "" on continuations
         name = name or None
         if index not in state.tools:
@@ -1013,6 +972,13 @@ def _plain_delta(chunk: dict[str, Any], choices: dict[int, _Choice]) -> tuple[in
     if type(arguments) is not str or number not in state.tools:
         return None
     return index, (number, arguments)
+
+
+def _check_fragment_str(value: object, position: int, k: int, where: str) -> None:
+    if value is not None and type(value) is not str:
+        raise _expected(
+            f"choices[{position}].delta.tool_calls[{k}]{where}", "a string or null", value
+        )
 
 
 def _read_parts(

@@ -148,20 +148,33 @@ def workloads(events: int) -> Iterator[tuple[str, str, Chunks, bytes]]:
 # Each returns what a consumer would collect: a list of the objects it yields.
 
 
-def _run_decoder(decoder: Decoder, chunks: Chunks) -> list[Any]:
-    out: list[Any] = []
+class Drop:
+    """What a streaming consumer (a gateway) keeps of the output: nothing. Each
+    item is produced and handed over, then let go."""
+
+    def append(self, item: object) -> None:
+        pass
+
+    def extend(self, items: object) -> None:
+        pass
+
+
+Out = list[Any] | Drop
+
+
+def _run_decoder(decoder: Decoder, chunks: Chunks, out: Out) -> Out:
     for chunk in chunks:
         out.extend(decoder.feed(chunk))
     out.extend(decoder.close())
     return out
 
 
-def run_adapters(chunks: Chunks) -> list[Any]:
-    return _run_decoder(Decoder(), chunks)
+def run_adapters(chunks: Chunks, out: Out) -> Out:
+    return _run_decoder(Decoder(), chunks, out)
 
 
-def run_adapters_lean(chunks: Chunks) -> list[Any]:
-    return _run_decoder(Decoder(wire=False), chunks)
+def run_adapters_lean(chunks: Chunks, out: Out) -> Out:
+    return _run_decoder(Decoder(wire=False), chunks, out)
 
 
 @cache
@@ -176,7 +189,7 @@ def _openai_sdk() -> tuple[Any, Any, Callable[[Any], bool]]:
     return client._process_response_data, ChatCompletionChunk, is_mapping
 
 
-def run_openai(chunks: Chunks) -> list[Any]:
+def run_openai(chunks: Chunks, out: Out) -> Out:
     """``openai.Stream.__stream__`` for chat.completions (legacy stream mode), minus HTTP.
 
     In the installed SDK (checked on openai 3.54) ``__stream__`` runs, per SSE
@@ -191,7 +204,6 @@ def run_openai(chunks: Chunks) -> list[Any]:
     from openai._streaming import SSEDecoder as OpenAIDecoder
 
     process_data, cast_to, is_mapping = _openai_sdk()
-    out: list[Any] = []
     for sse in OpenAIDecoder().iter_bytes(iter(chunks)):
         if sse.data.startswith("[DONE]"):
             break
@@ -204,7 +216,7 @@ def run_openai(chunks: Chunks) -> list[Any]:
     return out
 
 
-def run_httpx_sse(chunks: Chunks) -> list[Any]:
+def run_httpx_sse(chunks: Chunks, out: Out) -> Out:
     """As in bench_sse.py: what ``EventSource.iter_sse`` runs, then ``json.loads``."""
     from httpx_sse._decoders import SSEDecoder as HttpxSSEDecoder
     from httpx_sse._decoders import SSELineDecoder
@@ -213,7 +225,6 @@ def run_httpx_sse(chunks: Chunks) -> list[Any]:
     lines = SSELineDecoder()
     decoder = HttpxSSEDecoder()
     loads = json.loads
-    out: list[Any] = []
     for chunk in chunks:
         text = text_decoder.decode(chunk)
         if not text:
@@ -229,22 +240,21 @@ def run_httpx_sse(chunks: Chunks) -> list[Any]:
     return out
 
 
-def run_floor(chunks: Chunks) -> list[Any]:
+def run_floor(chunks: Chunks, out: Out) -> Out:
     """The least a Python client can do: split on blank lines, orjson what follows ``data: ``."""
     from orjson import loads
 
-    out: list[Any] = []
     rest = b""
     for chunk in chunks:
         parts = (rest + chunk).split(b"\n\n")
         rest = parts.pop()
         for part in parts:
             if part != b"data: [DONE]":
-                out.append(loads(part[6:]))  # noqa: PERF401 - as consumers do
+                out.append(loads(part[6:]))
     return out
 
 
-CONTENDERS: dict[str, Callable[[Chunks], list[Any]]] = {
+CONTENDERS: dict[str, Callable[[Chunks, Out], Out]] = {
     "adapters": run_adapters,
     "adapters wire=False": run_adapters_lean,
     "openai SDK": run_openai,
@@ -299,9 +309,9 @@ def verify(name: str, out: list[Any], expected: Summary) -> str | None:
 # ------------------------------------------------------------------ timing
 
 
-def _once(fn: Callable[[Chunks], object], chunks: Chunks) -> float:
+def _once(fn: Callable[[Chunks, Out], Out], chunks: Chunks, keep: bool) -> float:
     start = time.perf_counter()
-    fn(chunks)
+    fn(chunks, [] if keep else Drop())
     return time.perf_counter() - start
 
 
@@ -325,42 +335,53 @@ def main(argv: list[str] | None = None) -> int:
     for stream_name, feed, chunks, stream in cases:
         if feed == "per-event":
             print(f"- {stream_name}: {len(chunks) - 1} chunks + [DONE], {len(stream) / 1e6:.1f} MB")
-    print(
-        "\n"
-        "| stream | fed | contender | ms | MB/s | k chunks/s | adapters is N× as fast |\n"
-        "|---|---|---|---:|---:|---:|---:|"
-    )
     worst: dict[str, float] = {}
-    for stream_name, feed, chunks, stream in cases:
-        expected = expected_summary(stream)
-        if len(expected.texts) + len(expected.arguments) < expected.chunks * 0.9:
-            raise AssertionError(f"{stream_name}: the workload is not mostly content chunks")
-        for name, fn in CONTENDERS.items():
-            problem = verify(name, fn(chunks), expected)
-            if problem is not None:
-                print(f"{name} is wrong on {stream_name}, {feed}: {problem}", file=sys.stderr)
-                return 2
-        times = dict.fromkeys(CONTENDERS, float("inf"))
-        for _ in range(args.rounds):
-            for name, fn in CONTENDERS.items():
-                times[name] = min(times[name], _once(fn, chunks))
-        ours = times["adapters"]
-        for name, seconds in times.items():
-            ratio = seconds / ours
-            worst[name] = min(worst.get(name, float("inf")), ratio)
-            print(
-                f"| {stream_name} | {feed} | {name} | {seconds * 1e3:.1f} "
-                f"| {len(stream) / seconds / 1e6:.1f} | {expected.chunks / seconds / 1e3:.0f} "
-                f"| {'—' if name == 'adapters' else f'{ratio:.2f}'} |"
+    for keep in (True, False):
+        print(
+            "\n"
+            + (
+                "Output kept (a logger collecting the events):"
+                if keep
+                else "Output handed on and let go (a gateway streaming the events):"
             )
-    sdk, httpx = worst["openai SDK"], worst["httpx-sse + json.loads"]
-    print(
-        f"\nadapters (default, normalized events), worst workload: "
-        f"{sdk:.1f}× the openai SDK path (target ≥ {TARGET_VS_SDK:g}×: "
-        f"{'met' if sdk >= TARGET_VS_SDK else 'MISSED'}), "
-        f"{httpx:.2f}× httpx-sse + json.loads (target > {TARGET_VS_HTTPX_SSE:g}×: "
-        f"{'met' if httpx > TARGET_VS_HTTPX_SSE else 'MISSED'})"
-    )
+            + "\n\n"
+            "| stream | fed | contender | ms | MB/s | k chunks/s | adapters is N× as fast |\n"
+            "|---|---|---|---:|---:|---:|---:|"
+        )
+        for stream_name, feed, chunks, stream in cases:
+            expected = expected_summary(stream)
+            if len(expected.texts) + len(expected.arguments) < expected.chunks * 0.9:
+                raise AssertionError(f"{stream_name}: the workload is not mostly content chunks")
+            for name, fn in CONTENDERS.items():
+                kept: list[Any] = []
+                fn(chunks, kept)
+                problem = verify(name, kept, expected)
+                if problem is not None:
+                    print(f"{name} is wrong on {stream_name}, {feed}: {problem}", file=sys.stderr)
+                    return 2
+            times = dict.fromkeys(CONTENDERS, float("inf"))
+            for _ in range(args.rounds):
+                for name, fn in CONTENDERS.items():
+                    times[name] = min(times[name], _once(fn, chunks, keep))
+            ours = times["adapters"]
+            for name, seconds in times.items():
+                ratio = seconds / ours
+                key = f"{name} ({'kept' if keep else 'streamed'})"
+                worst[key] = min(worst.get(key, float("inf")), ratio)
+                print(
+                    f"| {stream_name} | {feed} | {name} | {seconds * 1e3:.1f} "
+                    f"| {len(stream) / seconds / 1e6:.1f} | {expected.chunks / seconds / 1e3:.0f} "
+                    f"| {'—' if name == 'adapters' else f'{ratio:.2f}'} |"
+                )
+    for mode in ("kept", "streamed"):
+        sdk, httpx = worst[f"openai SDK ({mode})"], worst[f"httpx-sse + json.loads ({mode})"]
+        print(
+            f"\nadapters (default, normalized events), output {mode}, worst workload: "
+            f"{sdk:.1f}× the openai SDK path (target ≥ {TARGET_VS_SDK:g}×: "
+            f"{'met' if sdk >= TARGET_VS_SDK else 'MISSED'}), "
+            f"{httpx:.2f}× httpx-sse + json.loads (target > {TARGET_VS_HTTPX_SSE:g}×: "
+            f"{'met' if httpx > TARGET_VS_HTTPX_SSE else 'MISSED'})"
+        )
     return 0
 
 
