@@ -146,7 +146,13 @@ class _EventBase(BaseModel):
 
 _E = TypeVar("_E", bound=_EventBase)
 _new = object.__new__
-_set = object.__setattr__
+# The slots pydantic gives every model, set directly: what model_construct does,
+# without its per-field loop. (Setting them through object.__setattr__ costs a
+# name lookup each; the descriptors' own setters do not.)
+_set_dict = BaseModel.__dict__["__dict__"].__set__
+_set_fields = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
+_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
 
 
 def _trusted(cls: type[_E], values: dict[str, Any]) -> _E:
@@ -156,11 +162,11 @@ def _trusted(cls: type[_E], values: dict[str, Any]) -> _E:
     declaration order so dumps list them in that order.
     """
     event = _new(cls)
-    _set(event, "__dict__", values)
+    _set_dict(event, values)
     # One set per class, shared: pydantic copies it before changing it (model_copy).
-    _set(event, "__pydantic_fields_set__", cls._fields_set)
-    _set(event, "__pydantic_extra__", None)
-    _set(event, "__pydantic_private__", None)
+    _set_fields(event, cls._fields_set)
+    _set_extra(event, None)
+    _set_private(event, None)
     return event
 
 

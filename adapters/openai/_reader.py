@@ -56,6 +56,11 @@ from adapters.events import (
     ToolCallDelta,
     UnknownFrame,
     Usage,
+    _new,
+    _set_dict,
+    _set_extra,
+    _set_fields,
+    _set_private,
     _trusted,
     normalize_finish_reason,
 )
@@ -151,6 +156,10 @@ def _parse(data: str) -> Any:
             f"data is not JSON ({exc}); expected a chat.completion.chunk "
             f"object or [DONE], got {shown!r}",
         ) from None
+
+
+class _StopError(Exception):
+    """Decoding stops here: a strict decoder failed after returning some events."""
 
 
 class _Choice:
@@ -270,57 +279,71 @@ class Decoder:
 
     def _read_frames(self, frames: list[SSEFrame]) -> list[Event]:
         out: list[Event] = []
-        handlers = self._handlers
-        for frame in frames:
-            number = self._frame
-            self._frame = number + 1
-            start = self._offset
-            body: str | None = frame[6]
-            if body is not None:
-                end: str = frame[7]
-                if body.isascii() and end.isascii():  # O(1) in CPython
-                    self._offset = start + len(body) + len(end)
-                else:
-                    self._offset = start + len((body + end).encode("utf-8", "surrogatepass"))
-                if number == 0 and self._sse.bom:
-                    self._offset += 3
-            data: str | None = frame[1]
-            if (
-                data is not None
-                and frame[0] is None
-                and not frame[4]
-                and frame[2] is None
-                and frame[3] is None
-                and frame[5]
-                and not self._done
-                and data != DONE
-            ):
-                # The common frame, ``data: {...}`` and nothing else, read inline.
-                try:
-                    chunk = from_json(data, allow_inf_nan=False)
-                except ValueError:
-                    chunk = None  # the general path below parses again, and explains
-                if type(chunk) is dict:
-                    wire = {PROVIDER: {"frame": number, "data": data}} if self.wire else None
-                    plain = (
-                        _plain_delta(chunk, self._choices) if self._started and self._fast else None
-                    )
-                    if plain is not None:
-                        # Most chunks of a stream: one choice, one piece of text or
-                        # of a tool call's arguments. Built as _trusted does, inline.
-                        event: Event
-                        if type(plain[1]) is str:
-                            event = _new(TextDelta)
-                            values = {
+        number = self._frame
+        offset = self._offset
+        try:
+            for frame in frames:
+                start = offset
+                body: str | None = frame[6]
+                if body is not None:
+                    end: str = frame[7]
+                    if body.isascii() and end.isascii():  # O(1) in CPython
+                        offset += len(body) + len(end)
+                    else:
+                        offset += len((body + end).encode("utf-8", "surrogatepass"))
+                    if number == 0 and self._sse.bom:
+                        offset += 3
+                self._read_frame(frame, number, start, out)
+                number += 1
+        except _StopError:
+            number += 1
+        finally:
+            self._frame = number
+            self._offset = offset
+        return out
+
+    def _read_frame(self, frame: SSEFrame, number: int, start: int, out: list[Event]) -> None:
+        """Read one frame into ``out``; raise _StopError when decoding must stop."""
+        data: str | None = frame[1]
+        if (
+            data is not None
+            and frame[0] is None
+            and not frame[4]
+            and frame[2] is None
+            and frame[3] is None
+            and frame[5]
+            and not self._done
+            and data != DONE
+        ):
+            # The common frame, ``data: {...}`` and nothing else, read here.
+            try:
+                chunk = from_json(data, allow_inf_nan=False)
+            except ValueError:
+                chunk = None  # the general path below parses again, and explains
+            if type(chunk) is dict:
+                wire = {PROVIDER: {"frame": number, "data": data}} if self.wire else None
+                plain = _plain_delta(chunk, self._choices) if self._started and self._fast else None
+                if plain is not None:
+                    # Most chunks of a stream: one choice, one piece of text or of a
+                    # tool call's arguments. Built as _trusted does, inline.
+                    event: Event
+                    if type(plain[1]) is str:
+                        event = _new(TextDelta)
+                        _set_dict(
+                            event,
+                            {
                                 "type": "text_delta",
                                 "choice": plain[0],
                                 "text": plain[1],
                                 "wire": wire,
-                            }
-                            fields = _TEXT_FIELDS
-                        else:
-                            event = _new(ToolCallDelta)
-                            values = {
+                            },
+                        )
+                        _set_fields(event, _TEXT_FIELDS)
+                    else:
+                        event = _new(ToolCallDelta)
+                        _set_dict(
+                            event,
+                            {
                                 "type": "tool_call_delta",
                                 "choice": plain[0],
                                 "index": plain[1][0],
@@ -328,65 +351,63 @@ class Decoder:
                                 "name": None,
                                 "arguments": plain[1][1],
                                 "wire": wire,
-                            }
-                            fields = _TOOL_FIELDS
-                        _set(event, "__dict__", values)
-                        _set(event, "__pydantic_fields_set__", fields)
-                        _set(event, "__pydantic_extra__", None)
-                        _set(event, "__pydantic_private__", None)
-                        out.append(event)
-                        continue
-                    self._at = (start, number)
-                    first = len(out)
-                    if not self.strict:
-                        self._begin()
-                    try:
-                        self._read_chunk(chunk, wire, out)
-                    except _BadChunkError as bad:
-                        del out[first:]  # a frame is read whole or not at all
-                        if self._problem(bad, frame, number, start, out):
-                            return out
-                        continue
-                    if len(out) == first:
-                        out.append(
-                            _trusted(
-                                Passthrough,
-                                {
-                                    "type": "passthrough",
-                                    "choice": None,
-                                    "provider": PROVIDER,
-                                    "wire": wire,
-                                },
-                            )
+                            },
                         )
-                    continue
-            if frame[4]:
-                self._comments(frame, number, out)
-            if data is None:
-                if not frame[4]:
-                    # A block with only id / retry / event lines: no content, kept.
-                    out.append(_trusted(Passthrough, self._base(frame, number)))
-                continue
-            if not frame[5]:
-                self._note(
-                    "unterminated_frame",
-                    "the input ended without the blank line that ends this frame; "
-                    "read as if it were there",
-                    start,
-                    number,
-                )
-            self._at = (start, number)
-            handler = handlers.get(frame[0], self._read_unknown_frame)
-            first = len(out)
-            if not self.strict:
-                self._begin()
-            try:
-                handler(frame, number, out)
-            except _BadChunkError as bad:
-                del out[first:]  # a frame is read whole or not at all
-                if self._problem(bad, frame, number, start, out):
-                    return out
-        return out
+                        _set_fields(event, _TOOL_FIELDS)
+                    _set_extra(event, None)
+                    _set_private(event, None)
+                    out.append(event)
+                    return
+                self._at = (start, number)
+                first = len(out)
+                if not self.strict:
+                    self._begin()
+                try:
+                    self._read_chunk(chunk, wire, out)
+                except _BadChunkError as bad:
+                    del out[first:]  # a frame is read whole or not at all
+                    if self._problem(bad, frame, number, start, out):
+                        raise _StopError from None
+                    return
+                if len(out) == first:
+                    out.append(
+                        _trusted(
+                            Passthrough,
+                            {
+                                "type": "passthrough",
+                                "choice": None,
+                                "provider": PROVIDER,
+                                "wire": wire,
+                            },
+                        )
+                    )
+                return
+        if frame[4]:
+            self._comments(frame, number, out)
+        if data is None:
+            if not frame[4]:
+                # A block with only id / retry / event lines: no content, kept.
+                out.append(_trusted(Passthrough, self._base(frame, number)))
+            return
+        if not frame[5]:
+            self._note(
+                "unterminated_frame",
+                "the input ended without the blank line that ends this frame; "
+                "read as if it were there",
+                start,
+                number,
+            )
+        self._at = (start, number)
+        handler = self._handlers.get(frame[0], self._read_unknown_frame)
+        first = len(out)
+        if not self.strict:
+            self._begin()
+        try:
+            handler(frame, number, out)
+        except _BadChunkError as bad:
+            del out[first:]  # a frame is read whole or not at all
+            if self._problem(bad, frame, number, start, out):
+                raise _StopError from None
 
     def _base(self, frame: SSEFrame, number: int) -> dict[str, Any]:
         values: dict[str, Any] = {"type": "passthrough", "choice": None, "provider": PROVIDER}
@@ -923,8 +944,6 @@ class Decoder:
         )
 
 
-_new = object.__new__
-_set = object.__setattr__
 _TEXT_FIELDS = TextDelta._fields_set
 _TOOL_FIELDS = ToolCallDelta._fields_set
 

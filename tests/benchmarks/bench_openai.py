@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import codecs
+import gc
 import json
 import platform
 import sys
@@ -310,6 +311,9 @@ def verify(name: str, out: list[Any], expected: Summary) -> str | None:
 
 
 def _once(fn: Callable[[Chunks, Out], Out], chunks: Chunks, keep: bool) -> float:
+    # Every contender starts from the same collector state: no garbage left by
+    # the one before counts against it.
+    gc.collect()
     start = time.perf_counter()
     fn(chunks, [] if keep else Drop())
     return time.perf_counter() - start
