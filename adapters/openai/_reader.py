@@ -137,7 +137,7 @@ def parse_json(data: str) -> Any:
     ``ValueError`` for anything else, including nesting too deep to parse.
     """
     try:
-        return from_json(data, allow_inf_nan=False)
+        return from_json(data, allow_inf_nan=False, cache_strings="keys")
     except ValueError:
         pass
     try:
@@ -317,7 +317,7 @@ class Decoder:
         ):
             # The common frame, ``data: {...}`` and nothing else, read here.
             try:
-                chunk = from_json(data, allow_inf_nan=False)
+                chunk = from_json(data, allow_inf_nan=False, cache_strings="keys")
             except ValueError:
                 chunk = None  # the general path below parses again, and explains
             if type(chunk) is dict:
