@@ -149,16 +149,19 @@ def decode(
     :param mode: DashScope's output mode; OpenAI streams are always incremental.
     :param strict: see :class:`adapters.openai.Decoder`.
     :param wire: attach what re-encoding needs; see :class:`adapters.openai.Decoder`.
-    :param diagnostics: if given, the decoder's diagnostics are appended to
-        this list when the input is exhausted.
+    :param diagnostics: if given, the decoder's diagnostics (invalid UTF-8
+        repaired, a missing ``[DONE]``, what lenient decoding tolerated) are
+        appended to this list when decoding ends, also when it ends in an error.
     """
     _check_mode(mode)
     run = _Run(provider, {"strict": strict, "wire": wire})
-    for chunk in _chunks(source):
-        yield from run.feed(chunk)
-    yield from run.close()
-    if diagnostics is not None and run.decoder is not None:
-        diagnostics.extend(run.decoder.diagnostics)
+    try:
+        for chunk in _chunks(source):
+            yield from run.feed(chunk)
+        yield from run.close()
+    finally:  # also when the input is bad: what was repaired before is reported
+        if diagnostics is not None and run.decoder is not None:
+            diagnostics.extend(run.decoder.diagnostics)
 
 
 async def adecode(
@@ -173,17 +176,19 @@ async def adecode(
     """The async twin of :func:`decode`, over an async iterable of byte chunks."""
     _check_mode(mode)
     run = _Run(provider, {"strict": strict, "wire": wire})
-    if isinstance(source, bytes):
-        for event in run.feed(source):
-            yield event
-    else:
-        async for chunk in source:
-            for event in run.feed(chunk):
+    try:
+        if isinstance(source, bytes):
+            for event in run.feed(source):
                 yield event
-    for event in run.close():
-        yield event
-    if diagnostics is not None and run.decoder is not None:
-        diagnostics.extend(run.decoder.diagnostics)
+        else:
+            async for chunk in source:
+                for event in run.feed(chunk):
+                    yield event
+        for event in run.close():
+            yield event
+    finally:
+        if diagnostics is not None and run.decoder is not None:
+            diagnostics.extend(run.decoder.diagnostics)
 
 
 def _check_mode(mode: str) -> None:

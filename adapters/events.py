@@ -38,6 +38,7 @@ from collections.abc import Iterable, Iterator
 from typing import Annotated, Any, ClassVar, Literal, TypeAlias, TypeVar
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -95,6 +96,18 @@ def normalize_finish_reason(raw: str) -> FinishReason:
     return _REASONS.get(raw, "other")
 
 
+def _non_empty(text: str) -> str:
+    if not text:
+        raise ValueError("a delta's text is never empty (an empty piece is no event)")
+    return text
+
+
+# A Python check, not Field(min_length=1): the length constraint would make
+# pydantic-core convert the string, which fails on a lone surrogate that a
+# stream may legally carry as a "\\ud800" escape.
+_Text = Annotated[str, AfterValidator(_non_empty)]
+
+
 def _wire_field() -> Any:
     return Field(
         default=None,
@@ -132,12 +145,14 @@ class _EventBase(BaseModel):
 
     def __hash__(self) -> int:
         # Values may be lists of dicts (logprobs); their JSON text stands in for them.
+        # Lists (logprobs) count by length only: consistent with ==, which finds
+        # -1 and -1.0 equal where any text of them would differ.
         mine = self.__dict__
         return hash(
             (
                 type(self).__name__,
                 *(
-                    json.dumps(value, sort_keys=True) if type(value) is list else value
+                    len(value) if type(value) is list else value
                     for value in (mine[name] for name in self._compared)
                 ),
             )
@@ -209,8 +224,8 @@ class TextDelta(_EventBase):
     type: Literal["text_delta"] = "text_delta"
     #: Which choice the text belongs to.
     choice: int = Field(default=0, ge=0)
-    #: The new text (never the whole text so far).
-    text: str
+    #: The new text (never the whole text so far); never empty.
+    text: _Text
     wire: dict[str, Any] | None = _wire_field()
 
 
@@ -220,8 +235,8 @@ class ReasoningDelta(_EventBase):
     type: Literal["reasoning_delta"] = "reasoning_delta"
     #: Which choice the reasoning belongs to.
     choice: int = Field(default=0, ge=0)
-    #: The new reasoning text.
-    text: str
+    #: The new reasoning text; never empty.
+    text: _Text
     wire: dict[str, Any] | None = _wire_field()
 
 
@@ -231,8 +246,8 @@ class RefusalDelta(_EventBase):
     type: Literal["refusal_delta"] = "refusal_delta"
     #: Which choice refuses.
     choice: int = Field(default=0, ge=0)
-    #: The new refusal text.
-    text: str
+    #: The new refusal text; never empty.
+    text: _Text
     wire: dict[str, Any] | None = _wire_field()
 
 

@@ -633,10 +633,12 @@ def test_deep_nesting_is_a_decode_error_not_a_crash() -> None:
     assert info.value.kind == "invalid_json"
     nested = b'data: {"choices":[],"x":' + b"[" * 5000 + b"]" * 5000 + b"}\n\n"
     decoder = Decoder(strict=False)
-    events = decoder.feed(_role_chunk() + nested + b"event: error\ndata: " + b"[" * 5000 + b"\n\n")
-    assert any(isinstance(e, UnknownFrame) for e in events) or "invalid_json" in [
-        d.kind for d in decoder.diagnostics
-    ]
+    events = decoder.feed(_role_chunk() + nested)
+    assert isinstance(events[-1], UnknownFrame)
+    assert [d.kind for d in decoder.diagnostics] == ["invalid_json"]
+    # Under event: error, data that cannot be parsed is the message, as text.
+    error = Decoder().feed(b"event: error\ndata: " + b"[" * 5000 + b"\n\n")
+    assert error == [ErrorEvent(message="[" * 5000)]
 
 
 def test_non_finite_numbers_are_not_json() -> None:
@@ -740,15 +742,21 @@ def _collect(events: Any) -> list[Event]:
 
 def test_renaming_the_model_renames_it_in_every_chunk() -> None:
     data = (FIXTURES / "openai-python-tool-call-gpt-4o.sse").read_bytes()
+    decoded = _decode(data)
+    start = decoded[0]
+    assert isinstance(start, StreamStart)
+    assert start.model is not None
+    assert start.id is not None
     events = [
         e.model_copy(update={"model": "my-alias", "id": "chatcmpl-NEW"})
         if isinstance(e, StreamStart)
         else e
-        for e in _decode(data)
+        for e in decoded
     ]
     out = adapters.encode(events, provider="openai")
-    assert b"gpt-4o-2024-08-06" not in out
-    assert b"chatcmpl-9tXjnXkjzholyB3ceNegQC7g5zP57" not in out
+    assert start.model.encode() in data
+    assert start.model.encode() not in out
+    assert start.id.encode() not in out
     assert out.count(b'"model":"my-alias"') == len(decode_frames(data)) - 1
     assert _decode(out) == events
 
@@ -813,3 +821,195 @@ def test_removed_events_do_not_come_back_through_repeated_layout() -> None:
     without_finish = [e for e in events if not isinstance(e, Finish)]
     again = _decode(adapters.encode(without_finish, provider="openai"), strict=False)
     assert not any(isinstance(e, Finish) for e in again)
+
+
+# ---------------------------------------------- canonical form, one event each
+
+_HEAD = '{"id":"c1","object":"chat.completion.chunk","created":7,"model":"m",'
+
+
+def _choice_json(delta: str, *, logprobs: str = "null", finish: str = "null") -> str:
+    return (
+        f'{_HEAD}"choices":[{{"index":0,"delta":{{{delta}}},'
+        f'"logprobs":{logprobs},"finish_reason":{finish}}}]}}'
+    )
+
+
+CANONICAL: list[tuple[Event, bytes]] = [
+    (ChoiceStart(), _choice_json('"role":"assistant","content":"","refusal":null').encode()),
+    (TextDelta(text="你好"), _choice_json('"content":"你好"').encode()),
+    (ReasoningDelta(text="hm"), _choice_json('"reasoning_content":"hm"').encode()),
+    (adapters.RefusalDelta(text="no"), _choice_json('"refusal":"no"').encode()),
+    (
+        ToolCallDelta(index=1, id="call_1", name="f", arguments=""),
+        _choice_json(
+            '"tool_calls":[{"index":1,"id":"call_1","type":"function",'
+            '"function":{"name":"f","arguments":""}}]'
+        ).encode(),
+    ),
+    (
+        ToolCallDelta(index=1, arguments='{"a"'),
+        _choice_json('"tool_calls":[{"index":1,"function":{"arguments":"{\\"a\\""}}]').encode(),
+    ),
+    (
+        adapters.FunctionCallDelta(name="f", arguments="{}"),
+        _choice_json('"function_call":{"name":"f","arguments":"{}"}').encode(),
+    ),
+    (
+        adapters.Logprobs(
+            content=[{"token": "a", "logprob": -0.5, "bytes": [97], "top_logprobs": []}]
+        ),
+        _choice_json(
+            "",
+            logprobs='{"content":[{"token":"a","logprob":-0.5,"bytes":[97],"top_logprobs":[]}],'
+            '"refusal":null}',
+        ).encode(),
+    ),
+    (Finish(raw_reason="length"), _choice_json("", finish='"length"').encode()),
+    (
+        ErrorEvent(message="m", code="c", error_type="t", param="p", status=429, request_id="r"),
+        (
+            b'{"error":{"message":"m","type":"t","param":"p","code":"c",'
+            b'"status_code":429,"request_id":"r"}}'
+        ),
+    ),
+    (
+        Usage(input_tokens=3, output_tokens=2, total_tokens=5, cached_tokens=1, reasoning_tokens=0),
+        (
+            f'{_HEAD}"choices":[],"usage":{{"prompt_tokens":3,"completion_tokens":2,'
+            '"total_tokens":5,"prompt_tokens_details":{"cached_tokens":1},'
+            '"completion_tokens_details":{"reasoning_tokens":0}}}'
+        ).encode(),
+    ),
+]
+
+
+@pytest.mark.parametrize(("event", "data"), CANONICAL, ids=lambda v: getattr(v, "type", ""))
+def test_canonical_form_of_each_event_both_ways(event: Event, data: bytes) -> None:
+    """One table drives the writer (event -> bytes) and the reader (bytes -> event)."""
+    start = StreamStart(id="c1", model="m", created=7)
+    body = adapters.encode([start, event], provider="openai")
+    assert body == b"data: " + data + b"\n\n"
+    opened: list[Event] = [start]
+    if isinstance(event, ToolCallDelta) and event.id is None:
+        opened.append(ToolCallDelta(index=1, id="call_1", name="f"))
+    if not isinstance(event, ErrorEvent | Usage | ChoiceStart):
+        opened.append(ChoiceStart())
+    raw = adapters.encode([*opened, event], provider="openai")
+    decoded = Decoder(strict=False).feed(raw)
+    assert decoded[-1] == event
+
+
+def test_canonical_comment_and_unknown_frame_keep_their_lines() -> None:
+    events: list[Event] = [
+        adapters.Comment(text=" keep-alive"),
+        UnknownFrame(provider="openai", event="ping", data="{}", problem="unknown"),
+        UnknownFrame(provider="dashscope", event="x", data="y", problem="not ours"),
+        Passthrough(provider="openai"),
+    ]
+    assert (
+        adapters.encode(events, provider="openai") == b": keep-alive\n\nevent: ping\ndata: {}\n\n"
+    )
+
+
+def test_usage_is_written_last_before_done_or_an_error() -> None:
+    usage = Usage(input_tokens=1, output_tokens=2, total_tokens=3)
+    later = Usage(input_tokens=1, output_tokens=4, total_tokens=5)
+    start = StreamStart(id="c", model="m", created=1)
+    events: list[Event] = [start, ChoiceStart(), usage, TextDelta(text="x"), Finish(), End()]
+    assert [type(e) for e in _decode(adapters.encode(events, provider="openai"))] == [
+        StreamStart,
+        ChoiceStart,
+        TextDelta,
+        Finish,
+        Usage,
+        End,
+    ]
+    running: list[Event] = [
+        start,
+        ChoiceStart(),
+        usage,
+        TextDelta(text="x"),
+        later,
+        Finish(),
+        End(),
+    ]
+    got = [e for e in _decode(adapters.encode(running, provider="openai")) if isinstance(e, Usage)]
+    assert got == [usage, later]  # running totals: each one, in order, none lost
+    erring: list[Event] = [start, ChoiceStart(), usage, ErrorEvent(message="boom")]
+    assert [type(e) for e in _decode(adapters.encode(erring, provider="openai"))][-2:] == [
+        Usage,
+        ErrorEvent,
+    ]
+    last_only = adapters.encode(running, provider="openai", include_usage=True)
+    assert [e for e in _decode(last_only) if isinstance(e, Usage)] == [later]
+
+
+def test_a_decoded_frame_with_an_id_line_and_an_empty_delta_is_kept() -> None:
+    data = (
+        _role_chunk()
+        + b"id: 7\n"
+        + _chunk([_choice(content="")])
+        + _chunk([_choice(finish="stop")])
+        + DONE
+    )
+    events = _decode(data)
+    assert isinstance(events[2], Passthrough)
+    assert adapters.encode(events, provider="openai") == data
+
+
+def test_offsets_count_a_leading_bom() -> None:
+    data = "\ufeff".encode() + _role_chunk() + b"data: {oops\n\n"
+    with pytest.raises(DecodeError) as info:
+        _decode(data)
+    assert info.value.offset == 3 + len(_role_chunk())
+
+
+def test_two_reasoning_keys_with_different_texts_are_two_events() -> None:
+    data = (
+        _role_chunk()
+        + _chunk([_choice(reasoning_content="A", reasoning="B")])
+        + _chunk([_choice(finish="stop")])
+        + DONE
+    )
+    events = _decode(data)
+    assert [e.text for e in events if isinstance(e, ReasoningDelta)] == ["A", "B"]
+    assert adapters.encode(events, provider="openai") == data
+    redacted = [
+        e.model_copy(update={"text": "x"}) if isinstance(e, ReasoningDelta) else e for e in events
+    ]
+    out = adapters.encode(redacted, provider="openai")
+    assert b'"reasoning_content":"x","reasoning":"x"' in out
+
+
+def test_empty_text_is_no_event() -> None:
+    from pydantic import ValidationError
+
+    for cls in (TextDelta, ReasoningDelta, adapters.RefusalDelta):
+        with pytest.raises(ValidationError, match="never empty"):
+            cls(text="")
+    parts = [
+        {"type": "text", "text": ""},
+        {"type": "thinking", "thinking": [{"type": "text", "text": ""}]},
+    ]
+    data = (
+        _chunk([_choice(role="assistant", content=parts)]) + _chunk([_choice(finish="stop")]) + DONE
+    )
+    events = _decode(data)
+    assert [type(e) for e in events] == [StreamStart, ChoiceStart, Finish, End]
+    assert adapters.encode(events, provider="openai") == data
+
+
+def test_equal_logprobs_hash_alike() -> None:
+    a = adapters.Logprobs(content=[{"token": "a", "logprob": -1}])
+    b = adapters.Logprobs(content=[{"token": "a", "logprob": -1.0}])
+    assert a == b
+    assert hash(a) == hash(b)
+
+
+def test_diagnostics_are_reported_also_when_decoding_fails() -> None:
+    found: list[adapters.Diagnostic] = []
+    data = _role_chunk().replace(b'""', b'"\xff"') + b"data: {bad\n\n"
+    with pytest.raises(DecodeError):
+        list(adapters.decode(data, diagnostics=found))
+    assert [d.kind for d in found] == ["invalid_utf8"]

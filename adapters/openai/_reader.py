@@ -9,8 +9,11 @@ usage, then error -- which the writer mirrors when it puts a decoded chunk back.
 
 Shapes are checked by hand on the dicts the JSON parser returns (``type(x) is
 str``), not by building the wire models: that is where the time of a decoder
-goes. ``_wire.py`` holds the same shapes as models, and a property test keeps
-the verdicts of the two equal.
+goes. ``_wire.py`` describes the chunks for typed access; the reader accepts a
+little more (Mistral's content parts) and checks more (counts are not negative,
+a tool call is opened before it continues). The common chunk -- one piece of
+text or of a tool call's arguments -- takes an inline path, which a property
+test holds to the same results as the general reader.
 
 Facts from the API and from recordings, each used below:
 
@@ -577,6 +580,9 @@ class Decoder:
             status = error.get("status_code", error.get("status"))
             if type(status) is int:
                 values["status"] = status
+            request_id = error.get("request_id")
+            if type(request_id) is str:
+                values["request_id"] = request_id
         else:
             raise _expected(path, "an object or a string", error)
         return _trusted(ErrorEvent, values)
@@ -722,6 +728,19 @@ class Decoder:
                     {"type": "reasoning_delta", "choice": index, "text": reasoning, "wire": wire},
                 )
             )
+            other = delta.get("reasoning") if key == "reasoning_content" else None
+            if other and other != reasoning:
+                # Both vendor keys, saying different things: neither is dropped.
+                if type(other) is not str:
+                    raise _expected(
+                        f"choices[{position}].delta.reasoning", "a string or null", other
+                    )
+                out.append(
+                    _trusted(
+                        ReasoningDelta,
+                        {"type": "reasoning_delta", "choice": index, "text": other, "wire": wire},
+                    )
+                )
         content = delta.get("content")
         if content:
             if type(content) is str:
@@ -1017,11 +1036,13 @@ def _read_parts(
             text = part.get("text")
             if type(text) is not str:
                 raise _expected(f"{path}[{k}].text", "a string", text)
-            out.append(
-                _trusted(
-                    TextDelta, {"type": "text_delta", "choice": choice, "text": text, "wire": wire}
+            if text:  # an empty piece says nothing, as "content": "" does not
+                out.append(
+                    _trusted(
+                        TextDelta,
+                        {"type": "text_delta", "choice": choice, "text": text, "wire": wire},
+                    )
                 )
-            )
         elif kind == "thinking":
             inner = part.get("thinking")
             if type(inner) is not list:
@@ -1030,12 +1051,18 @@ def _read_parts(
                 text = piece.get("text") if type(piece) is dict else None
                 if type(text) is not str:
                     raise _expected(f"{path}[{k}].thinking[{j}].text", "a string", text)
-                out.append(
-                    _trusted(
-                        ReasoningDelta,
-                        {"type": "reasoning_delta", "choice": choice, "text": text, "wire": wire},
+                if text:
+                    out.append(
+                        _trusted(
+                            ReasoningDelta,
+                            {
+                                "type": "reasoning_delta",
+                                "choice": choice,
+                                "text": text,
+                                "wire": wire,
+                            },
+                        )
                     )
-                )
 
 
 def _count(value: object, path: str) -> int | None:

@@ -177,6 +177,9 @@ def _walk_chunk(chunk: dict[str, Any], walk: _Walk) -> None:
                 old = delta[key]
                 new = walk.need(ReasoningDelta, index).text
                 walk.put((*base, key), old, new)
+                other = delta.get("reasoning") if key == "reasoning_content" else None
+                if other and other != old:  # both keys, different texts: two events
+                    walk.put((*base, "reasoning"), other, walk.need(ReasoningDelta, index).text)
                 walk.echo(base, delta, "reasoning", old, new)  # vLLM sent both for a while
                 for j, detail in enumerate(delta.get("reasoning_details") or ()):
                     if type(detail) is dict:  # OpenRouter repeats the text here
@@ -260,12 +263,13 @@ def _walk_usage(usage: dict[str, Any], event: Usage, path: tuple[Any, ...], walk
 
 def _walk_parts(parts: list[Any], path: tuple[Any, ...], choice: int, walk: _Walk) -> None:
     for k, part in enumerate(parts):
-        if part.get("type") == "text":
+        if part.get("type") == "text" and part["text"]:
             walk.put((*path, k, "text"), part["text"], walk.need(TextDelta, choice).text)
         elif part.get("type") == "thinking":
             for j, piece in enumerate(part["thinking"]):
-                event = walk.need(ReasoningDelta, choice)
-                walk.put((*path, k, "thinking", j, "text"), piece["text"], event.text)
+                if piece["text"]:
+                    event = walk.need(ReasoningDelta, choice)
+                    walk.put((*path, k, "thinking", j, "text"), piece["text"], event.text)
 
 
 def _walk_error(error: Any, path: tuple[Any, ...], walk: _Walk) -> None:
@@ -277,6 +281,8 @@ def _walk_error(error: Any, path: tuple[Any, ...], walk: _Walk) -> None:
     walk.put((*path, "type"), error.get("type"), event.error_type)
     walk.put((*path, "param"), error.get("param"), event.param)
     walk.put((*path, "code"), error.get("code"), event.code)
+    if "request_id" in error or event.request_id is not None:
+        walk.put((*path, "request_id"), error.get("request_id"), event.request_id)
     status_key = "status_code" if "status_code" in error else "status"
     status = error.get(status_key)
     if type(status) is int or event.status is not None:
@@ -323,14 +329,16 @@ class Encoder:
         :class:`~adapters.events.StreamStart`, or one with ``id=None``).
     :param model: the model name, likewise.
     :param created: the creation time, likewise.
-    :param include_usage: ``None`` (default) writes usage where the events put
-        it; ``True`` moves it to its own ``choices: []`` chunk, last before
-        ``[DONE]``, as OpenAI does for ``stream_options.include_usage`` (no
-        chunk is invented when the events have no usage); ``False`` leaves it
-        out, as OpenAI does when the request did not ask for it. A decoded
-        chunk that carried usage beside other content keeps its other content
-        and gets ``"usage": null``; the moved usage keeps the counters and
-        vendor keys it had.
+    :param include_usage: ``None`` (default): usage is written as OpenAI does
+        for ``stream_options.include_usage``, in its own ``choices: []`` chunk
+        last before ``[DONE]`` (or before an error that ends the stream), except
+        that a decoded frame that carried usage is put back where it was.
+        ``True``: always so, also for usage that rode on a decoded frame (which
+        keeps its other content and gets ``"usage": null``; the moved usage
+        keeps the counters and vendor keys it had); with several usage events
+        (running totals) the last one is written. No usage chunk is invented
+        when the events have none. ``False``: usage is left out, as OpenAI does
+        when the request did not ask for it.
     """
 
     def __init__(
@@ -371,33 +379,46 @@ class Encoder:
                 kind="not_an_event",
                 provider=PROVIDER,
             )
-        if type(event) is Usage and self.include_usage:
-            self._held_usage = event  # written last before [DONE]
         out = b""
         wire = event.wire
         layout = wire.get(PROVIDER) if wire else None
         key = layout.get("frame") if type(layout) is dict else None
+        if type(event) is Usage and key is not None and self.include_usage:
+            self._held_usage = event  # and its frame is put back without it
         if self._group:
             if key is not None and key == self._group_key:
                 self._group.append(event)
                 return b""
-            out = self._flush()
-        if type(event) is End and self._held_usage is not None:
-            out += self._usage_chunk(self._held_usage)
-            self._held_usage = None
+            out = self._flush_group()
+        if type(event) is Usage and key is None:
+            # Usage of no decoded frame goes where OpenAI puts it: in its own
+            # chunk, last before [DONE] (or before an error that ends the stream).
+            if self.include_usage is False:
+                return out
+            if self._held_usage is not None and self.include_usage is None:
+                out += self._usage_chunk(self._held_usage)  # running totals: each one
+            self._held_usage = event
+            return out
         if key is None:
+            if type(event) is End or type(event) is ErrorEvent:
+                out += self._release_usage()
             return out + self._canonical(event)
         self._group = [event]
         self._group_key = key
         return out
 
+    def _release_usage(self) -> bytes:
+        held, self._held_usage = self._held_usage, None
+        return b"" if held is None else self._usage_chunk(held)
+
+    def _flush_group(self) -> bytes:
+        ends = any(type(e) is End or type(e) is ErrorEvent for e in self._group)
+        return (self._release_usage() if ends else b"") + self._flush()
+
     def close(self) -> bytes:
         """Bytes of a frame still being gathered (and a held usage chunk)."""
-        out = self._flush() if self._group else b""
-        if self._held_usage is not None:
-            out += self._usage_chunk(self._held_usage)
-            self._held_usage = None
-        return out
+        out = self._flush_group() if self._group else b""
+        return out + self._release_usage()
 
     def encode_all(self, events: Iterable[Event]) -> bytes:
         """Every event, then :meth:`close`, as one ``bytes``."""
@@ -574,6 +595,8 @@ class Encoder:
             }
             if event.status is not None:
                 error["status_code"] = event.status
+            if event.request_id is not None:
+                error["request_id"] = event.request_id
             return _frame_bytes(_dumps({"error": error}))
         if isinstance(event, Comment):
             return encode_frame(SSEFrame(comments=(event.text,)))
