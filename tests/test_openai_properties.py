@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import contextlib
 import json
+from pathlib import Path
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 import adapters
 from adapters import DecodeError
-from adapters.events import Event
+from adapters.events import Event, TextDelta, ToolCallDelta, Usage
 from adapters.openai import Decoder
 from adapters.testing.strategies import chunkings, event_streams, sse_bytes
 
@@ -158,3 +159,59 @@ def test_inline_path_agrees_with_the_general_reader(chunks: list[object], strict
 def test_inline_path_agrees_on_generated_streams(events: list[Event]) -> None:
     raw = adapters.encode(events, provider="openai")
     assert _outcome(Decoder(), raw) == _outcome(GeneralOnly(), raw)
+
+
+RECORDED = [
+    list(adapters.decode(path, provider="openai"))
+    for path in sorted((Path(__file__).parent.parent / "fixtures" / "openai").glob("*.sse"))
+]
+
+
+@st.composite
+def _edited(draw: st.DrawFn) -> list[Event]:
+    """A decoded recording with events dropped, repeated, moved or changed."""
+    events = list(draw(st.sampled_from(RECORDED)))
+    for _ in range(draw(st.integers(1, 6))):
+        if not events:
+            break
+        at = draw(st.integers(0, len(events) - 1))
+        action = draw(st.sampled_from(["drop", "repeat", "move", "change"]))
+        if action == "drop":
+            del events[at]
+        elif action == "repeat":
+            events.insert(at, events[at])
+        elif action == "move":
+            events.insert(draw(st.integers(0, len(events) - 1)), events.pop(at))
+        else:
+            event = events[at]
+            for name, value in (
+                ("text", "x"),
+                ("arguments", "{}"),
+                ("model", "m2"),
+                ("message", "e"),
+            ):
+                if name in type(event).model_fields:
+                    events[at] = event.model_copy(update={name: value})
+                    break
+    return events
+
+
+@given(_edited(), st.sampled_from([None, True, False]))
+def test_edited_streams_always_encode_to_what_they_say(
+    events: list[Event], include_usage: bool | None
+) -> None:
+    """Whatever is done to decoded events, encoding raises nothing and writes
+    them -- put back where they still match their frame, canonically where
+    not: every text and argument fragment given comes back, in order."""
+    raw = adapters.encode(events, provider="openai", include_usage=include_usage)
+    decoder = Decoder(strict=False, wire=False)
+    again = decoder.feed(raw) + decoder.close()
+    texts = [e.text for e in events if isinstance(e, TextDelta)]
+    assert [e.text for e in again if isinstance(e, TextDelta)] == texts
+    arguments = [e.arguments for e in events if isinstance(e, ToolCallDelta) and e.arguments]
+    assert [e.arguments for e in again if isinstance(e, ToolCallDelta) and e.arguments] == arguments
+    usage = [e for e in again if isinstance(e, Usage)]
+    if include_usage is False:
+        assert usage == []
+    elif include_usage:
+        assert len(usage) <= 1
