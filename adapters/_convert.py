@@ -14,7 +14,7 @@ import os
 import re
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
 from pathlib import Path
-from typing import Any, Literal, Protocol, TypeAlias
+from typing import Any, Literal, NoReturn, Protocol, TypeAlias
 
 from adapters._errors import DecodeError, Diagnostic, EncodeError
 from adapters.events import Event
@@ -103,26 +103,25 @@ class _Run:
 
     def _start(self, found: str | None) -> list[Event]:
         if found is None:
-            raise DecodeError(
-                "cannot tell the stream's format from its first "
-                f"{len(self.head)} bytes; expected OpenAI 'data: ' lines or DashScope "
-                "'id:' / 'event:result' / ':HTTP_STATUS/' lines (pass provider=...)",
-                kind="unknown_provider",
-                offset=0,
-            )
+            self._unknown()
         self.decoder = _decoder(found, self.options)
         head, self.head = self.head, b""
         return self.decoder.feed(head)
 
+    def _unknown(self) -> NoReturn:
+        raise DecodeError(
+            "cannot tell the stream's format from its first "
+            f"{len(self.head)} bytes; expected OpenAI 'data: ' lines or DashScope "
+            "'id:' / 'event:result' / ':HTTP_STATUS/' lines (pass provider=...)",
+            kind="unknown_provider",
+            offset=0,
+        )
+
     def close(self) -> list[Event]:
         if self.decoder is None:
-            events = self._start(detect_provider(self.head))
-            return events + self._decoder().close()
+            # Every chunk was looked at as it came; the whole input told nothing.
+            self._unknown()
         return self.decoder.close()
-
-    def _decoder(self) -> _Decoder:
-        assert self.decoder is not None  # set by _start
-        return self.decoder
 
 
 def decode(

@@ -1013,3 +1013,62 @@ def test_diagnostics_are_reported_also_when_decoding_fails() -> None:
     with pytest.raises(DecodeError):
         list(adapters.decode(data, diagnostics=found))
     assert [d.kind for d in found] == ["invalid_utf8"]
+
+
+def test_close_twice_and_a_failed_decoder_on_read_frame() -> None:
+    decoder = Decoder()
+    events = decoder.feed(_role_chunk() + _chunk([_choice(finish="stop")]) + DONE)
+    assert isinstance(events[-1], End)
+    assert decoder.close() == []
+    assert decoder.close() == []
+    failed = Decoder()
+    with pytest.raises(DecodeError) as first:
+        failed.feed(b"data: nope\n\n")
+    with pytest.raises(DecodeError) as again:
+        failed.read_frame(decode_frames(_role_chunk())[0])
+    assert again.value is first.value
+
+
+def test_read_frame_takes_frames_from_other_framing() -> None:
+    decoder = Decoder()
+    events: list[Event] = []
+    for frame in decode_frames(
+        _role_chunk() + _chunk([_choice(content="hi", finish="stop")]) + DONE
+    ):
+        events += decoder.read_frame(frame)
+    assert [type(e) for e in events] == [StreamStart, ChoiceStart, TextDelta, Finish, End]
+
+
+def test_lone_surrogates_in_built_events_are_escaped_on_the_wire() -> None:
+    events: list[Event] = [
+        StreamStart(id="c", model="m", created=1),
+        ChoiceStart(),
+        TextDelta(text="a\ud800"),
+        Finish(),
+        End(),
+    ]
+    raw = adapters.encode(events, provider="openai")
+    assert b"\\ud800" in raw
+    assert _decode(raw) == events
+
+
+def test_changed_error_request_id_is_written_in_place() -> None:
+    data = _role_chunk() + b'data: {"error":{"message":"m","request_id":"r1"}}\n\n'
+    events = _decode(data)
+    assert events[-1] == ErrorEvent(message="m", request_id="r1")
+    changed = [*events[:-1], events[-1].model_copy(update={"request_id": "r2"})]
+    assert adapters.encode(changed, provider="openai") == data.replace(b"r1", b"r2")
+
+
+def test_a_usage_only_frame_with_a_comment_keeps_the_comment_when_usage_moves() -> None:
+    data = (
+        _role_chunk()
+        + _chunk([_choice(finish="stop")])
+        + b": note\n"
+        + _chunk([], usage={"prompt_tokens": 1})
+        + DONE
+    )
+    events = _decode(data)
+    moved = adapters.encode(events, provider="openai", include_usage=True)
+    assert b": note\n\n" in moved
+    assert [type(e) for e in _decode(moved)][-3:] == [adapters.Comment, Usage, End]
