@@ -65,22 +65,33 @@ def _frame_json(number: int, frame: SSEFrame) -> str:
     return json.dumps(record, ensure_ascii=False)
 
 
+def _open_input(source: str, files: ExitStack, command: str) -> BinaryIO | None:
+    """Standard input for ``-``, else the file (or anything that opens like one,
+    a pipe or /dev/stdin); ``None`` after saying why it cannot be read."""
+    if source == "-":
+        return sys.stdin.buffer
+    try:
+        return files.enter_context(Path(source).open("rb"))
+    except FileNotFoundError:
+        print(f"adapters {command}: no such file: {source}", file=sys.stderr)
+    except IsADirectoryError:
+        print(
+            f"adapters {command}: {source} is a directory, expected a recorded stream",
+            file=sys.stderr,
+        )
+    except OSError as exc:
+        print(f"adapters {command}: cannot read {source}: {exc.strerror}", file=sys.stderr)
+    return None
+
+
 def _frames(args: argparse.Namespace) -> int:
     source = args.input
     decoder = SSEDecoder(strict_utf8=args.strict_utf8)
     count = 0
     with ExitStack() as files:
-        if source == "-":
-            reader: BinaryIO = sys.stdin.buffer
-        else:
-            try:  # a file, or anything that opens like one (a pipe, /dev/stdin)
-                reader = files.enter_context(Path(source).open("rb"))
-            except FileNotFoundError:
-                print(f"adapters frames: no such file: {source}", file=sys.stderr)
-                return 2
-            except OSError as exc:
-                print(f"adapters frames: cannot read {source}: {exc.strerror}", file=sys.stderr)
-                return 2
+        reader = _open_input(source, files, "frames")
+        if reader is None:
+            return 2
         if args.output == "-":
             out: BinaryIO = sys.stdout.buffer
         else:
@@ -127,23 +138,6 @@ def _frames(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return status
-
-
-def _open_input(source: str, files: ExitStack, command: str) -> BinaryIO | None:
-    if source == "-":
-        return sys.stdin.buffer
-    try:
-        return files.enter_context(Path(source).open("rb"))
-    except FileNotFoundError:
-        print(f"adapters {command}: no such file: {source}", file=sys.stderr)
-    except IsADirectoryError:
-        print(
-            f"adapters {command}: {source} is a directory, expected a recorded stream",
-            file=sys.stderr,
-        )
-    except OSError as exc:
-        print(f"adapters {command}: cannot read {source}: {exc.strerror}", file=sys.stderr)
-    return None
 
 
 def _convert(args: argparse.Namespace) -> int:

@@ -241,7 +241,8 @@ class Decoder:
         # undone. (index, state before or None if new) per choice touched.
         self._undo: list[tuple[int, tuple[bool, str | None, set[int], bool] | None]] | None = None
         self._saved = (False, False, False)
-        self._handlers: dict[str | None, Callable[[SSEFrame, int, list[Event]], None]] = {
+        # Handlers by SSE event name; the chunk, if the frame's data was parsed already.
+        self._handlers: dict[str | None, Callable[[SSEFrame, int, list[Event], Any], None]] = {
             None: self._read_chunk_frame,
             "": self._read_chunk_frame,
             "message": self._read_chunk_frame,
@@ -318,15 +319,16 @@ class Decoder:
             and not self._done
             and data != DONE
         ):
-            # The common frame, ``data: {...}`` and nothing else, read here.
+            # The common frame, ``data: {...}`` and nothing else: parsed here, and
+            # its commonest kind read here; the rest goes on, parsed, to the handler.
             try:
                 chunk = from_json(data, allow_inf_nan=False, cache_strings="keys")
             except ValueError:
-                chunk = None  # the general path below parses again, and explains
-            if type(chunk) is dict:
-                wire = {PROVIDER: {"frame": number, "data": data}} if self.wire else None
-                plain = _plain_delta(chunk, self._choices) if self._started and self._fast else None
+                chunk = None  # the handler parses again, and explains
+            if type(chunk) is dict and self._started and self._fast:
+                plain = _plain_delta(chunk, self._choices)
                 if plain is not None:
+                    wire = {PROVIDER: {"frame": number, "data": data}} if self.wire else None
                     # Most chunks of a stream: one choice, one piece of text or of a
                     # tool call's arguments. Built as _trusted does, inline.
                     event: Event
@@ -361,30 +363,8 @@ class Decoder:
                     _set_private(event, None)
                     out.append(event)
                     return
-                self._at = (start, number)
-                first = len(out)
-                if not self.strict:
-                    self._begin()
-                try:
-                    self._read_chunk(chunk, wire, out)
-                except _BadChunkError as bad:
-                    del out[first:]  # a frame is read whole or not at all
-                    if self._problem(bad, frame, number, start, out):
-                        raise _StopError from None
-                    return
-                if len(out) == first:
-                    out.append(
-                        _trusted(
-                            Passthrough,
-                            {
-                                "type": "passthrough",
-                                "choice": None,
-                                "provider": PROVIDER,
-                                "wire": wire,
-                            },
-                        )
-                    )
-                return
+        else:
+            chunk = None
         if frame[4]:
             self._comments(frame, number, out)
         if data is None:
@@ -406,7 +386,7 @@ class Decoder:
         if not self.strict:
             self._begin()
         try:
-            handler(frame, number, out)
+            handler(frame, number, out, chunk)
         except _BadChunkError as bad:
             del out[first:]  # a frame is read whole or not at all
             if self._problem(bad, frame, number, start, out):
@@ -440,10 +420,10 @@ class Decoder:
         return {PROVIDER: layout}
 
     def _comments(self, frame: SSEFrame, number: int, out: list[Event]) -> None:
-        wire = self._wire(frame, number, None) if frame[1] is None else None
-        if frame[1] is not None and self.wire:
-            # Comments inside a data block share that block's frame number.
-            wire = {PROVIDER: {"frame": number}}
+        if frame[1] is None:
+            wire = self._wire(frame, number, None)
+        else:  # comments inside a data block carry only that block's frame number
+            wire = {PROVIDER: {"frame": number}} if self.wire else None
         out.extend(
             _trusted(Comment, {"type": "comment", "choice": None, "text": text, "wire": wire})
             for text in frame[4]
@@ -542,10 +522,14 @@ class Decoder:
 
     # ------------------------------------------------------------ handlers
 
-    def _read_unknown_frame(self, frame: SSEFrame, number: int, out: list[Event]) -> None:
+    def _read_unknown_frame(
+        self, frame: SSEFrame, number: int, out: list[Event], parsed: Any = None
+    ) -> None:
         out.append(self._unknown(frame, number, f"unknown SSE event type {frame[0]!r}"))
 
-    def _read_error_frame(self, frame: SSEFrame, number: int, out: list[Event]) -> None:
+    def _read_error_frame(
+        self, frame: SSEFrame, number: int, out: list[Event], parsed: Any = None
+    ) -> None:
         data: str = frame[1]
         body = error_body(data)
         wire = self._wire(frame, number, data)
@@ -587,7 +571,9 @@ class Decoder:
             raise _expected(path, "an object or a string", error)
         return _trusted(ErrorEvent, values)
 
-    def _read_chunk_frame(self, frame: SSEFrame, number: int, out: list[Event]) -> None:
+    def _read_chunk_frame(
+        self, frame: SSEFrame, number: int, out: list[Event], parsed: Any = None
+    ) -> None:
         data: str = frame[1]
         if data == DONE:
             if self._done:
@@ -605,7 +591,7 @@ class Decoder:
             self._tolerate(
                 "data_after_done", "data after data: [DONE]; expected the end of the stream"
             )
-        chunk = _parse(data)
+        chunk = parsed if type(parsed) is dict else _parse(data)
         if type(chunk) is not dict:
             raise _expected("data", "a chat.completion.chunk object or [DONE]", chunk)
         wire = self._wire(frame, number, data)

@@ -523,17 +523,11 @@ class Encoder:
         return _dumps(event.message) if data.lstrip().startswith('"') else event.message
 
     def _start(self, event: StreamStart) -> None:
-        wire = event.wire
-        layout = wire.get(PROVIDER) if wire else None
-        if type(layout) is dict and type(layout.get("data")) is str:
-            try:
-                chunk = parse_json(layout["data"])
-            except ValueError:
-                chunk = None
-            if type(chunk) is dict:
-                for key in _HEAD:
-                    if chunk.get(key) != getattr(event, key):
-                        self._renames[key] = (chunk.get(key), getattr(event, key))
+        chunk = _decoded_chunk(event)
+        if chunk is not None:
+            for key in _HEAD:
+                if chunk.get(key) != getattr(event, key):
+                    self._renames[key] = (chunk.get(key), getattr(event, key))
         for key in _HEAD:
             value = getattr(event, key)
             self._head[key] = value if value is not None else self._defaults[key]
@@ -633,7 +627,8 @@ class Encoder:
         return _frame_bytes(f'{self._prefix}"choices":[],"usage":{_dumps(usage)}}}')
 
 
-def _decoded_chunk(event: Usage) -> dict[str, Any] | None:
+def _decoded_chunk(event: Event) -> dict[str, Any] | None:
+    """The chunk of the decoded frame an event came from, if it has one."""
     wire = event.wire
     layout = wire.get(PROVIDER) if wire else None
     if type(layout) is not dict or type(layout.get("data")) is not str:
