@@ -16,7 +16,9 @@ from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
 from pathlib import Path
 from typing import Any, Literal, NoReturn, Protocol, TypeAlias
 
-from adapters._errors import DecodeError, Diagnostic, EncodeError
+from adapters._errors import DecodeError, Diagnostic
+from adapters.dashscope import Decoder as DashScopeDecoder
+from adapters.dashscope import Encoder as DashScopeEncoder
 from adapters.events import Event
 from adapters.openai import Decoder as OpenAIDecoder
 from adapters.openai import Encoder as OpenAIEncoder
@@ -59,14 +61,12 @@ def detect_provider(head: bytes) -> Literal["openai", "dashscope"] | None:
 
 
 def _decoder(provider: str, options: dict[str, Any]) -> _Decoder:
+    options = dict(options)
+    dashscope = options.pop("dashscope")
     if provider == "openai":
         return OpenAIDecoder(**options)
     if provider == "dashscope":
-        raise DecodeError(
-            "the DashScope native codec is not part of this release yet",
-            kind="unsupported_provider",
-            provider="dashscope",
-        )
+        return DashScopeDecoder(**options, **dashscope)
     raise ValueError(f"provider must be 'auto', 'openai' or 'dashscope', not {provider!r}")
 
 
@@ -123,6 +123,11 @@ class _Run:
             self._unknown()
         return self.decoder.close()
 
+    def finish(self) -> None:
+        """Raise an error found by the last close() after the events it returned."""
+        assert self.decoder is not None
+        self.decoder.close()
+
 
 def decode(
     source: Source,
@@ -131,6 +136,8 @@ def decode(
     *,
     strict: bool = True,
     wire: bool = True,
+    on_mismatch: Literal["error", "resync"] = "error",
+    split_glued: bool = False,
     diagnostics: list[Diagnostic] | None = None,
 ) -> Iterator[Event]:
     """Normalized events of a stream, yielded as the input is read.
@@ -145,19 +152,29 @@ def decode(
     :param source: the bytes, a path, or an iterable of byte chunks.
     :param provider: ``"openai"``, ``"dashscope"``, or ``"auto"`` to tell from
         the first bytes.
-    :param mode: DashScope's output mode; OpenAI streams are always incremental.
-    :param strict: see :class:`adapters.openai.Decoder`.
-    :param wire: attach what re-encoding needs; see :class:`adapters.openai.Decoder`.
+    :param mode: DashScope's output mode: ``"incremental"``, ``"cumulative"``,
+        or ``"auto"`` to tell from the frames (see
+        :attr:`adapters.dashscope.Decoder.mode`). OpenAI streams are always
+        incremental, and ignore it.
+    :param strict: see :class:`adapters.openai.Decoder` and
+        :class:`adapters.dashscope.Decoder`.
+    :param wire: attach what re-encoding needs (the frames' data and layout).
+    :param on_mismatch: DashScope cumulative streams: ``"resync"`` turns a
+        snapshot that does not extend the previous one into a
+        :class:`~adapters.events.Resync` event instead of an error.
+    :param split_glued: DashScope: split frames a recorder glued together
+        with no blank line between them (see :class:`adapters.dashscope.Decoder`).
     :param diagnostics: if given, the decoder's diagnostics (invalid UTF-8
         repaired, a missing ``[DONE]``, what lenient decoding tolerated) are
         appended to this list when decoding ends, also when it ends in an error.
     """
     _check_mode(mode)
-    run = _Run(provider, {"strict": strict, "wire": wire})
+    run = _Run(provider, _options(mode, strict, wire, on_mismatch, split_glued))
     try:
         for chunk in _chunks(source):
             yield from run.feed(chunk)
         yield from run.close()
+        run.finish()
     finally:  # also when the input is bad: what was repaired before is reported
         if diagnostics is not None and run.decoder is not None:
             diagnostics.extend(run.decoder.diagnostics)
@@ -170,11 +187,13 @@ async def adecode(
     *,
     strict: bool = True,
     wire: bool = True,
+    on_mismatch: Literal["error", "resync"] = "error",
+    split_glued: bool = False,
     diagnostics: list[Diagnostic] | None = None,
 ) -> AsyncIterator[Event]:
     """The async twin of :func:`decode`, over an async iterable of byte chunks."""
     _check_mode(mode)
-    run = _Run(provider, {"strict": strict, "wire": wire})
+    run = _Run(provider, _options(mode, strict, wire, on_mismatch, split_glued))
     try:
         if isinstance(source, bytes):
             for event in run.feed(source):
@@ -185,9 +204,20 @@ async def adecode(
                     yield event
         for event in run.close():
             yield event
+        run.finish()
     finally:
         if diagnostics is not None and run.decoder is not None:
             diagnostics.extend(run.decoder.diagnostics)
+
+
+def _options(
+    mode: str, strict: bool, wire: bool, on_mismatch: str, split_glued: bool
+) -> dict[str, Any]:
+    return {
+        "strict": strict,
+        "wire": wire,
+        "dashscope": {"mode": mode, "on_mismatch": on_mismatch, "split_glued": split_glued},
+    }
 
 
 def _check_mode(mode: str) -> None:
@@ -216,15 +246,16 @@ def encode(
     data: [DONE]
     <BLANKLINE>
 
+    :param mode: DashScope only: ``"incremental"`` (the default) or ``"cumulative"``.
     :param options: passed to the provider's encoder (for OpenAI: ``id``,
-        ``model``, ``created``, ``include_usage``; see :class:`adapters.openai.Encoder`).
+        ``model``, ``created``, ``include_usage``, see :class:`adapters.openai.Encoder`;
+        for DashScope: ``result_format``, ``content``, ``request_id``, see
+        :class:`adapters.dashscope.Encoder`).
     """
     if provider == "openai":
+        if mode != "incremental":
+            raise ValueError("OpenAI streams are always incremental; mode is for DashScope")
         return OpenAIEncoder(**options).encode_all(events)
     if provider == "dashscope":
-        raise EncodeError(
-            "the DashScope native codec is not part of this release yet",
-            kind="unsupported_provider",
-            provider="dashscope",
-        )
+        return DashScopeEncoder(mode=mode, **options).encode_all(events)
     raise ValueError(f"provider must be 'openai' or 'dashscope', not {provider!r}")

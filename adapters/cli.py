@@ -2,9 +2,12 @@
 
 Subcommands so far:
 
-``adapters convert IN [-o OUT] --to events|openai [--from auto|openai] [--no-wire] [--lenient]``
+``adapters convert IN [-o OUT] --to events|openai|dashscope [--from auto|openai|dashscope]
+[--mode incremental|cumulative] [--input-mode auto|incremental|cumulative] [--no-wire]
+[--lenient] [--split-glued] [--resync]``
     Decode a recorded stream into normalized events, written as JSON Lines
-    (``--to events``), or re-encode it in OpenAI's format (``--to openai``).
+    (``--to events``), or re-encode it in OpenAI's format (``--to openai``) or
+    DashScope's native one (``--to dashscope``, in ``--mode``).
 
 ``adapters frames IN [-o OUT] [--format json|sse]``
     Decode the SSE framing of a recording and write one JSON object per frame
@@ -26,6 +29,7 @@ from typing import BinaryIO
 from adapters import __version__
 from adapters._convert import decode
 from adapters._errors import AdapterError, Diagnostic
+from adapters.dashscope import Encoder as DashScopeEncoder
 from adapters.events import dump_jsonl
 from adapters.openai import Encoder as OpenAIEncoder
 from adapters.sse import SSEDecoder, SSEFrame, encode_frame
@@ -39,6 +43,8 @@ EXAMPLES = """\
 examples:
   adapters convert fixtures/openai/openai-python-tool-call-gpt-4o.sse --to events
   adapters convert recording.sse --to events --no-wire -o events.jsonl
+  adapters convert fixtures/dashscope/cnblogs-text-incremental-qwen-max.sse \
+      --to dashscope --mode cumulative
   adapters frames fixtures/dashscope/cnblogs-toolcalls-parallel-incremental-qwen-max.sse
   curl -sN ... | adapters frames - --format json
   adapters frames recording.sse --format sse -o copy.sse   # a byte-identical copy
@@ -155,11 +161,18 @@ def _convert(args: argparse.Namespace) -> int:
         events = decode(
             _read_chunks(reader),
             provider=args.source_format,
+            mode=args.input_mode,
             strict=not args.lenient,
             wire=args.wire,
+            on_mismatch="resync" if args.resync else "error",
+            split_glued=args.split_glued,
             diagnostics=found,
         )
-        encoder = OpenAIEncoder() if args.to == "openai" else None
+        encoder: OpenAIEncoder | DashScopeEncoder | None = None
+        if args.to == "openai":
+            encoder = OpenAIEncoder()
+        elif args.to == "dashscope":
+            encoder = DashScopeEncoder(mode=args.mode)
         status = 0
         try:
             for event in events:
@@ -219,21 +232,45 @@ def build_parser() -> argparse.ArgumentParser:
         "convert",
         help="decode a recorded stream into normalized events, or re-encode it",
         description="Decode a recorded stream and write it as normalized events "
-        "(JSON Lines, one event a line) or in OpenAI's chat.completion.chunk format.",
+        "(JSON Lines, one event a line), in OpenAI's chat.completion.chunk format, or "
+        "in DashScope's native format.",
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     convert.add_argument("input", metavar="IN", help="a recorded stream, or - for standard input")
     convert.add_argument("-o", "--output", default="-", help="where to write (default: stdout)")
     convert.add_argument(
-        "--to", required=True, choices=("events", "openai"), help="the output format"
+        "--to", required=True, choices=("events", "openai", "dashscope"), help="the output format"
     )
     convert.add_argument(
         "--from",
         dest="source_format",
-        choices=("auto", "openai"),
+        choices=("auto", "openai", "dashscope"),
         default="auto",
         help="the input format (default: tell from the first bytes)",
+    )
+    convert.add_argument(
+        "--mode",
+        choices=("incremental", "cumulative"),
+        default="incremental",
+        help="--to dashscope: each frame the new piece (default) or the whole value so far",
+    )
+    convert.add_argument(
+        "--input-mode",
+        choices=("auto", "incremental", "cumulative"),
+        default="auto",
+        help="a DashScope input's mode (default: tell from the frames)",
+    )
+    convert.add_argument(
+        "--split-glued",
+        action="store_true",
+        help="DashScope input: split frames recorded with no blank line between them",
+    )
+    convert.add_argument(
+        "--resync",
+        action="store_true",
+        help="DashScope cumulative input: a snapshot that rewrites earlier text becomes a "
+        "resync event instead of an error",
     )
     convert.add_argument(
         "--no-wire",

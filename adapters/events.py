@@ -62,6 +62,8 @@ __all__ = [
     "Passthrough",
     "ReasoningDelta",
     "RefusalDelta",
+    "Resync",
+    "ResyncChannel",
     "StreamStart",
     "TextDelta",
     "ToolCallDelta",
@@ -287,6 +289,38 @@ class FunctionCallDelta(_EventBase):
     wire: dict[str, Any] | None = _wire_field()
 
 
+#: What a :class:`Resync` replaces: the answer text, the reasoning, or one
+#: part of a tool call.
+ResyncChannel: TypeAlias = Literal[
+    "text", "reasoning", "tool_call_id", "tool_call_name", "tool_call_arguments"
+]
+
+
+class Resync(_EventBase):
+    """A cumulative stream's snapshot that did not extend the one before it.
+
+    DashScope's ``incremental_output=false`` repeats the whole value in every
+    frame; normally each snapshot begins with the previous one and the reader
+    emits only what it adds. When one does not (a model or gateway rewrote
+    earlier text), a decoder run with ``on_mismatch="resync"`` emits this
+    instead of failing: the value so far *is now* :attr:`text`. Replace what
+    was accumulated for this channel; never append it.
+
+    Only a cumulative DashScope stream can say this; other writers refuse it.
+    """
+
+    type: Literal["resync"] = "resync"
+    #: Which choice.
+    choice: int = Field(default=0, ge=0)
+    #: Which value was rewritten.
+    channel: ResyncChannel = "text"
+    #: The tool call's index, for the ``tool_call_*`` channels; else ``None``.
+    index: int | None = Field(default=None, ge=0)
+    #: The whole value as it now stands (possibly shorter than before).
+    text: str
+    wire: dict[str, Any] | None = _wire_field()
+
+
 class Logprobs(_EventBase):
     """Token log probabilities for the text (or refusal) of the same chunk.
 
@@ -462,6 +496,7 @@ Event: TypeAlias = Annotated[
     | RefusalDelta
     | ToolCallDelta
     | FunctionCallDelta
+    | Resync
     | Logprobs
     | Finish
     | Usage

@@ -14,7 +14,7 @@ import pytest
 from pydantic import ValidationError
 
 import adapters
-from adapters import DecodeError, EncodeError
+from adapters import DecodeError
 from adapters.cli import main
 from adapters.events import (
     EVENT_ADAPTER,
@@ -83,12 +83,24 @@ def test_unknown_format_is_a_decode_error() -> None:
     assert big.value.kind == "unknown_provider"
 
 
-def test_dashscope_is_refused_until_its_codec_lands() -> None:
-    with pytest.raises(DecodeError) as info:
-        list(adapters.decode(DASHSCOPE))
-    assert info.value.kind == "unsupported_provider"
-    with pytest.raises(EncodeError):
-        adapters.encode([End()], provider="dashscope")
+def test_dashscope_is_detected_and_decoded_with_its_mode() -> None:
+    events = list(adapters.decode(DASHSCOPE))
+    assert events[0] == adapters.StreamStart(request_id=events[0].request_id)  # type: ignore[union-attr]
+    assert events[-1] == End()
+    again = adapters.encode(events, provider="dashscope")
+    assert again == DASHSCOPE.read_bytes()
+    cumulative = adapters.encode(events, provider="dashscope", mode="cumulative")
+    assert list(adapters.decode(cumulative, mode="cumulative")) == events
+    assert list(adapters.decode(cumulative)) == events  # auto tells
+    # Read in the wrong mode, cumulative frames repeat text: why the mode matters.
+    wrong = list(adapters.decode(cumulative, mode="incremental", provider="dashscope"))
+    assert len(wrong) >= len(events)
+    assert wrong != events
+
+
+def test_openai_has_no_cumulative_mode() -> None:
+    with pytest.raises(ValueError, match="incremental"):
+        adapters.encode([End()], provider="openai", mode="cumulative")
 
 
 def test_bad_arguments_are_value_errors() -> None:

@@ -31,6 +31,10 @@ def _random_chunks(data: bytes, seed: int) -> list[bytes]:
     return [data[a:b] for a, b in itertools.pairwise(points)]
 
 
+def _sidecar(path: Path) -> str:
+    return path.with_name(path.name + ".source.md").read_text("utf-8")
+
+
 def _as_json(frame: SSEFrame) -> dict[str, Any]:
     return {
         "event": frame.event,
@@ -53,7 +57,8 @@ def test_every_recording_has_provenance(path: Path) -> None:
     sidecar = path.with_name(path.name + ".source.md")
     assert sidecar.is_file(), f"{sidecar.name} is missing"
     text = sidecar.read_text("utf-8")
-    assert "commit" in text.lower()
+    # A repository commit, or (for a documentation example) the page's address.
+    assert "commit" in text.lower() or "https://" in text
     assert "/" in text
     assert path.name in (FIXTURES / "README.md").read_text("utf-8")
 
@@ -71,7 +76,10 @@ def test_recordings_round_trip_byte_for_byte_under_any_chunking(path: Path) -> N
         frames = decode(chunks, decoder)
         assert encode_frames(frames) + decoder.trailer.encode() == data
         assert reassemble(frames, decoder).encode() == data
-        assert decoder.diagnostics == []
+        # Only a documentation example whose author elided frames has lines the
+        # standard ignores (its sidecar says so).
+        allowed = {"ignored_line"} if "elided" in _sidecar(path) else set()
+        assert {d.kind for d in decoder.diagnostics} <= allowed
         if expected is None:
             expected = frames
         assert frames == expected

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -35,3 +36,13 @@ def test_the_public_names_are_exported() -> None:
         assert hasattr(adapters.sse, name)
     assert adapters.DecodeError.__module__ == "adapters"
     assert repr(adapters.Diagnostic("k", "m", 0, 0)).startswith("Diagnostic(")
+
+
+@pytest.mark.parametrize(("module", "other"), [("openai", "dashscope"), ("dashscope", "openai")])
+def test_provider_packages_do_not_import_each_other(module: str, other: str) -> None:
+    import adapters
+
+    package = Path(adapters.__file__).parent / module
+    for path in package.glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert f"adapters.{other}" not in text, f"{path.name} imports adapters.{other}"

@@ -35,13 +35,13 @@ Facts from the API and from recordings, each used below:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
 from pydantic_core import from_json
 
 from adapters._errors import DecodeError, Diagnostic
+from adapters._json import parse_json
 from adapters.events import (
     ChoiceStart,
     Comment,
@@ -114,10 +114,6 @@ def _opt_int(value: object, path: str) -> int | None:
     raise _expected(path, "an integer or null", value)
 
 
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
 def error_body(data: str) -> Any:
     """What an ``event: error`` frame says: its JSON object, else its message.
 
@@ -129,24 +125,6 @@ def error_body(data: str) -> Any:
     except ValueError:
         return data
     return body if type(body) is dict or type(body) is str else data
-
-
-def parse_json(data: str) -> Any:
-    """JSON by the RFC 8259 grammar: no NaN or Infinity (a number too large for a
-    float, which the grammar allows, reads as infinity, as in the standard library).
-
-    The fast parser refuses a few things the grammar allows (a lone surrogate
-    escape such as ``"\\ud800"``); the standard library then decides. Raises
-    ``ValueError`` for anything else, including nesting too deep to parse.
-    """
-    try:
-        return from_json(data, allow_inf_nan=False, cache_strings="keys")
-    except ValueError:
-        pass
-    try:
-        return json.loads(data, parse_constant=_no_constant)
-    except RecursionError:
-        raise ValueError("nested too deeply") from None
 
 
 def _parse(data: str) -> Any:

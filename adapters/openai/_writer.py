@@ -32,6 +32,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from adapters._errors import EncodeError
+from adapters._json import parse_json
 from adapters.events import (
     ChoiceStart,
     Comment,
@@ -50,7 +51,7 @@ from adapters.events import (
     UnknownFrame,
     Usage,
 )
-from adapters.openai._reader import error_body, parse_json
+from adapters.openai._reader import error_body
 from adapters.sse import SSEFrame, encode_frame
 
 __all__ = ["Encoder"]

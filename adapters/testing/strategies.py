@@ -8,9 +8,9 @@ space, fields with no colon, unknown and mis-cased field names, invalid
 ``retry`` values, ids with NUL, a BOM, and text in Chinese, emoji and other
 characters outside the Basic Multilingual Plane; ``chunkings(data)`` cuts any
 byte string into chunks at arbitrary places, inside multi-byte characters too.
-``event_streams(provider="openai")`` builds sequences of normalized events
-that the provider's format can carry, so that decoding their encoding gives
-them back.
+``event_streams(provider=...)`` builds sequences of normalized events that
+the provider's format can carry, so that decoding their encoding gives them
+back; ``dashscope_streams(mode=...)`` renders DashScope ones as bytes.
 """
 
 from __future__ import annotations
@@ -38,7 +38,14 @@ from adapters.events import (
 )
 from adapters.sse import SSEFrame
 
-__all__ = ["chunkings", "event_streams", "field_text", "sse_bytes", "sse_frames"]
+__all__ = [
+    "chunkings",
+    "dashscope_streams",
+    "event_streams",
+    "field_text",
+    "sse_bytes",
+    "sse_frames",
+]
 
 # Characters that matter here: ASCII, the SSE syntax characters themselves, CJK
 # (the common case for these providers), astral-plane emoji (surrogate pairs in
@@ -249,17 +256,109 @@ def _choice_events(draw: st.DrawFn, choice: int) -> list[Event]:
 
 
 @st.composite
-def event_streams(draw: st.DrawFn, provider: Literal["openai"] = "openai") -> list[Event]:
+def _dashscope_choice(draw: st.DrawFn, choice: int, text_format: bool) -> list[Event]:
+    """One choice's events as DashScope carries them, in either mode."""
+    events: list[Event] = [] if text_format else [ChoiceStart(choice=choice)]
+    kinds = ["text"] if text_format else ["text", "reasoning", "tool", "tool", "logprobs"]
+    open_calls = 0
+    for _ in range(draw(st.integers(min_value=0, max_value=6))):
+        kind = draw(st.sampled_from(kinds))
+        if kind == "text":
+            events.append(TextDelta(choice=choice, text=draw(_TEXT.filter(bool))))
+        elif kind == "reasoning":
+            events.append(ReasoningDelta(choice=choice, text=draw(_TEXT.filter(bool))))
+        elif kind == "tool":
+            if open_calls == 0 or draw(st.booleans()):
+                events.append(
+                    ToolCallDelta(
+                        choice=choice,
+                        index=open_calls,
+                        id=draw(_TEXT.filter(bool)),
+                        name=draw(st.none() | _TEXT.filter(bool)),
+                        arguments=draw(_TEXT),
+                    )
+                )
+                open_calls += 1
+            else:  # a continuation says something only with arguments
+                index = draw(st.integers(min_value=0, max_value=open_calls - 1))
+                arguments = draw(_TEXT.filter(bool))
+                events.append(ToolCallDelta(choice=choice, index=index, arguments=arguments))
+        else:
+            content = draw(_logprobs().filter(bool))
+            events.append(Logprobs(choice=choice, content=content))
+    if draw(st.integers(min_value=0, max_value=9)):  # mostly finished
+        reason = draw(st.sampled_from(["stop", "length", "tool_calls", "abort"]))
+        events.append(Finish(choice=choice, raw_reason=reason))
+    return events
+
+
+def _dashscope_events(draw: st.DrawFn, result_format: Literal["message", "text"]) -> list[Event]:
+    text_format = result_format == "text"
+    events: list[Event] = [Comment(text=text) for text in draw(st.lists(field_text(), max_size=1))]
+    request_id = draw(st.none() | _TEXT)
+    events.append(StreamStart(request_id=request_id))
+    count = 1 if text_format else draw(st.integers(1, 3))
+    queues = [draw(_dashscope_choice(choice, text_format)) for choice in range(count)]
+    if not any(queues):
+        queues[0].append(TextDelta(text="x"))  # at least one result frame
+    while any(queues):
+        queue = draw(st.sampled_from([q for q in queues if q]))
+        events.append(queue.pop(0))
+    finished = {e.choice for e in events if isinstance(e, Finish)}
+    # Usage goes into the frame that finishes the last choice (where DashScope
+    # has the final totals); a stream cut short carries the totals so far only
+    # in the frames the writer has not written yet, so it gets none here.
+    if len(finished) == count and isinstance(events[-1], Finish) and draw(st.booleans()):
+        events.append(
+            Usage(
+                input_tokens=draw(_COUNT),
+                output_tokens=draw(_COUNT),
+                total_tokens=draw(_COUNT),
+                cached_tokens=draw(_COUNT),
+                reasoning_tokens=draw(_COUNT),
+            )
+        )
+    if len(finished) < count or draw(st.integers(min_value=0, max_value=4)) == 0:
+        events.append(
+            ErrorEvent(
+                status=draw(st.none() | st.integers(min_value=100, max_value=599)),
+                code=draw(st.none() | _TEXT | st.integers(min_value=0, max_value=999)),
+                message=draw(st.none() | _TEXT),
+                request_id=draw(st.none() | st.just(request_id) | _TEXT),
+            )
+        )
+    else:
+        events.append(End())
+    return events
+
+
+@st.composite
+def event_streams(
+    draw: st.DrawFn,
+    provider: Literal["openai", "dashscope"] = "openai",
+    *,
+    result_format: Literal["message", "text"] = "message",
+) -> list[Event]:
     """A sequence of normalized events the provider's format can carry.
 
     For ``"openai"``: comments (keep-alives), a stream start, one to three
     choices whose events interleave (text, reasoning, refusal, parallel tool
     calls with argument fragments split anywhere, legacy function calls,
     logprobs, a finish), usage, and either ``[DONE]`` or a mid-stream error.
+
+    For ``"dashscope"`` (either mode): a stream start with a request id, one
+    to three choices (one with ``result_format="text"``, text only), each with
+    its role, reasoning, text, parallel tool calls and logprobs, a finish; the
+    final usage; then the end, or an error frame (with its HTTP status) for a
+    stream that stops short. Nothing DashScope cannot carry: no refusals, no
+    model name, no empty tool-call continuation.
+
     Texts mix ASCII, JSON syntax, Chinese, emoji and astral characters.
     """
+    if provider == "dashscope":
+        return _dashscope_events(draw, result_format)
     if provider != "openai":
-        raise ValueError(f"no event_streams for provider {provider!r} yet")
+        raise ValueError(f"provider must be 'openai' or 'dashscope', not {provider!r}")
     events: list[Event] = [Comment(text=text) for text in draw(st.lists(field_text(), max_size=2))]
     events.append(
         StreamStart(
@@ -303,3 +402,19 @@ def event_streams(draw: st.DrawFn, provider: Literal["openai"] = "openai") -> li
     else:
         events.append(End())
     return events
+
+
+@st.composite
+def dashscope_streams(
+    draw: st.DrawFn,
+    mode: Literal["incremental", "cumulative"] = "incremental",
+    *,
+    result_format: Literal["message", "text"] = "message",
+) -> bytes:
+    """A valid DashScope native stream, as bytes, in the given mode."""
+    from adapters.dashscope import Encoder  # noqa: PLC0415 - keeps this module light
+
+    events = draw(event_streams("dashscope", result_format=result_format))
+    content = draw(st.sampled_from(["string", "list"]))
+    encoder = Encoder(mode=mode, result_format=result_format, content=content)  # type: ignore[arg-type]
+    return encoder.encode_all(events)

@@ -1,0 +1,1168 @@
+"""DashScope native SSE -> normalized events.
+
+Strategy: :class:`Decoder` runs the SSE framing decoder and reads each frame
+by its event name: ``result`` is a piece of the response, ``error`` an error
+the server reported, anything else an :class:`~adapters.events.UnknownFrame`.
+A result frame is read in one fixed order -- stream start, then per choice:
+role, reasoning, content, tool calls, logprobs, finish -- which the writer
+mirrors. Shapes are checked by hand on the parsed dicts (``_wire.py`` holds the
+typed models for users); that is where a decoder's time goes.
+
+Facts from recordings (docs/dashscope.md has the sources), each used below:
+
+* Every frame is ``id:N`` (from 1), ``event:result``, ``:HTTP_STATUS/200``,
+  ``data:{...}``, with no space after the colons and no ``[DONE]``: the
+  stream just ends after the frame whose ``finish_reason`` is not ``"null"``.
+* The HTTP status of an ``event:error`` frame is only in its comment
+  (``:HTTP_STATUS/400``); its data is ``{"code", "message", "request_id"}``.
+* ``finish_reason`` is the *string* ``"null"`` while generating (or absent).
+* ``usage`` holds running totals on every frame: the last one is the answer.
+* ``result_format="text"`` puts ``text`` and ``finish_reason`` in ``output``;
+  ``"message"`` has ``output.choices[]`` (``index`` only on newer models),
+  with ``content`` a string, or a list of ``{"text": ...}`` parts (maybe
+  ``[]``) on the multimodal endpoint.
+* Tool-call continuations carry ``"id": ""`` and no ``name``; fragments are
+  merged by ``index``, and one frame may carry two indexes.
+* ``incremental_output=false`` repeats the whole value in every frame; the
+  :mod:`~adapters.dashscope._diff` rules turn those snapshots into deltas.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any, Literal
+
+from adapters._errors import DecodeError, Diagnostic
+from adapters._json import parse_json
+from adapters.dashscope._diff import NotExtending
+from adapters.events import (
+    ChoiceStart,
+    Comment,
+    End,
+    ErrorEvent,
+    Event,
+    Finish,
+    Logprobs,
+    Passthrough,
+    ReasoningDelta,
+    Resync,
+    StreamStart,
+    TextDelta,
+    ToolCallDelta,
+    UnknownFrame,
+    Usage,
+    _new,
+    _set_dict,
+    _set_extra,
+    _set_fields,
+    _set_private,
+    _trusted,
+    normalize_finish_reason,
+)
+from adapters.sse import DEFAULT_MAX_BUFFER_SIZE, SSEDecoder, SSEFrame
+
+__all__ = ["Decoder", "Mode"]
+
+PROVIDER = "dashscope"
+#: How a stream's text is sent: each frame the new piece, or the whole value so far.
+Mode = Literal["incremental", "cumulative"]
+
+#: Frames held while ``mode="auto"`` cannot tell yet; then it says so and reads
+#: them as incremental.
+AUTO_LIMIT = 1024
+#: Extensions (a value that begins with the previous value of its channel and
+#: is longer) that make ``mode="auto"`` decide on cumulative.
+AUTO_EXTENSIONS = 2
+
+_STATUS = "HTTP_STATUS/"
+
+
+class _BadFrameError(Exception):
+    """A shape problem found while reading one frame; becomes a DecodeError."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+
+
+class _StopError(Exception):
+    """Decoding stops here: a strict decoder failed after returning some events."""
+
+
+def _type_name(value: object) -> str:
+    if value is None:
+        return "null"
+    return {
+        str: "a string",
+        int: "a number",
+        float: "a number",
+        bool: "a boolean",
+        list: "an array",
+        dict: "an object",
+    }.get(type(value), type(value).__name__)
+
+
+def _expected(path: str, what: str, value: object) -> _BadFrameError:
+    return _BadFrameError("invalid_frame", f"{path}: expected {what}, got {_type_name(value)}")
+
+
+def _opt_str(value: object, path: str) -> str | None:
+    if value is None or type(value) is str:
+        return value
+    raise _expected(path, "a string or null", value)
+
+
+def _count(value: object, path: str) -> int | None:
+    if value is None:
+        return None
+    if type(value) is int and value >= 0:
+        return value
+    raise _expected(path, "a non-negative integer", value)
+
+
+def finish_reason(value: object, path: str = "finish_reason") -> str | None:
+    """A wire ``finish_reason`` as a reason or ``None``: DashScope's string
+    ``"null"`` (and a JSON null, and absence) mean "not finished".
+
+    >>> finish_reason("null"), finish_reason(None), finish_reason("stop")
+    (None, None, 'stop')
+    """
+    if value is None or value == "null":
+        return None
+    if type(value) is str:
+        return value
+    raise _expected(path, 'a finish reason string ("null" while generating)', value)
+
+
+def status_of(comments: tuple[str, ...]) -> int | None:
+    """The status a frame's ``:HTTP_STATUS/NNN`` comment carries, if any.
+
+    >>> status_of(("HTTP_STATUS/429",)), status_of(()), status_of(("HTTP_STATUS/x",))
+    (429, None, None)
+    """
+    for comment in comments:
+        if comment.startswith(_STATUS):
+            digits = comment[len(_STATUS) :]
+            if digits.isascii() and digits.isdigit() and len(digits) <= 3:
+                return int(digits)
+    return None
+
+
+def usage_counts(usage: dict[str, Any], path: str = "usage") -> dict[str, int | None]:
+    """The neutral counts of a DashScope ``usage`` object (running totals).
+
+    ``cached_tokens`` comes from ``prompt_tokens_details.cached_tokens`` or,
+    as qwen-doc-turbo sends it, a top-level ``cached_tokens``.
+    """
+    prompt = usage.get("prompt_tokens_details")
+    output = usage.get("output_tokens_details")
+    cached = prompt.get("cached_tokens") if type(prompt) is dict else None
+    if cached is None:
+        cached = usage.get("cached_tokens")
+    return {
+        "input_tokens": _count(usage.get("input_tokens"), f"{path}.input_tokens"),
+        "output_tokens": _count(usage.get("output_tokens"), f"{path}.output_tokens"),
+        "total_tokens": _count(usage.get("total_tokens"), f"{path}.total_tokens"),
+        "cached_tokens": _count(cached, f"{path}.prompt_tokens_details.cached_tokens"),
+        "reasoning_tokens": _count(
+            output.get("reasoning_tokens") if type(output) is dict else None,
+            f"{path}.output_tokens_details.reasoning_tokens",
+        ),
+    }
+
+
+class _Choice:
+    """What the reader remembers about one choice."""
+
+    __slots__ = ("finished", "list_items", "reasoned", "started", "tools")
+
+    def __init__(self) -> None:
+        self.started = False  # a role was seen
+        self.finished: str | None = None  # the raw finish reason, once seen
+        self.tools: set[int] = set()  # tool-call indexes opened
+        self.list_items = 0  # list-content items seen (cumulative resync text)
+        self.reasoned = False
+
+    def copy(self) -> _Choice:
+        other = _Choice()
+        other.started, other.finished, other.tools = self.started, self.finished, set(self.tools)
+        other.list_items, other.reasoned = self.list_items, self.reasoned
+        return other
+
+
+_TEXT_FIELDS = TextDelta._fields_set
+_REASONING_FIELDS = ReasoningDelta._fields_set
+
+
+class Decoder:
+    """Feed bytes of a DashScope native stream; get normalized events.
+
+    >>> dec = Decoder(mode="incremental")
+    >>> dec.feed(b'id:1\\nevent:result\\n:HTTP_STATUS/200\\ndata:{"output":{"choices":'
+    ...          b'[{"message":{"content":"Hi","role":"assistant"},"finish_reason":"stop"}]},'
+    ...          b'"usage":{"input_tokens":3,"output_tokens":1},"request_id":"r1"}\\n\\n')
+    [StreamStart(type='stream_start', choice=None, id=None, model=None, created=None,
+                 request_id='r1'),
+     ChoiceStart(type='choice_start', choice=0, role='assistant'),
+     TextDelta(type='text_delta', choice=0, text='Hi'),
+     Finish(type='finish', choice=0, reason='stop', raw_reason='stop'),
+     Usage(type='usage', choice=None, input_tokens=3, output_tokens=1, total_tokens=None,
+           cached_tokens=None, reasoning_tokens=None)]
+    >>> dec.close()
+    [End(type='end', choice=None)]
+
+    :param mode: ``"incremental"`` (each frame carries the new piece, as with
+        ``incremental_output=true``), ``"cumulative"`` (each frame repeats the
+        whole value so far), or ``"auto"`` (the default) to tell from the
+        frames: see :attr:`mode`.
+    :param strict: with ``True`` (the default) malformed input raises
+        :class:`~adapters.DecodeError` naming the frame, its byte offset and
+        what was expected. ``False`` records each problem in
+        :attr:`diagnostics`, reads a frame that cannot be read as an
+        :class:`~adapters.events.UnknownFrame`, and goes on.
+    :param on_mismatch: what a cumulative snapshot that does not extend the
+        previous one does: ``"error"`` (the default) raises
+        ``DecodeError(kind="not_cumulative")``; ``"resync"`` emits a
+        :class:`~adapters.events.Resync` event carrying the new whole value.
+        (Lenient decoding resyncs too, with a diagnostic.)
+    :param split_glued: some recorders drop the blank line between frames, so
+        the standard reads the whole stream as one block. ``True`` starts a new
+        frame at each ``id:`` line that follows another line of a block (DashScope
+        begins every frame with ``id:``); each split is a diagnostic. Off by
+        default: a conforming stream never needs it.
+    :param wire: attach each frame's data and layout to its events as
+        ``wire={"dashscope": {...}}``, so the encoder can write the frames
+        back exactly. ``False`` gives lean events.
+    :param max_buffer_size: bound on one SSE block, see
+        :class:`~adapters.sse.SSEDecoder`.
+    :param strict_utf8: see :class:`~adapters.sse.SSEDecoder`.
+    """
+
+    def __init__(
+        self,
+        *,
+        mode: Literal["auto", "incremental", "cumulative"] = "auto",
+        strict: bool = True,
+        on_mismatch: Literal["error", "resync"] = "error",
+        split_glued: bool = False,
+        wire: bool = True,
+        max_buffer_size: int = DEFAULT_MAX_BUFFER_SIZE,
+        strict_utf8: bool = False,
+    ) -> None:
+        if mode not in {"auto", "incremental", "cumulative"}:
+            raise ValueError(f"mode must be 'auto', 'incremental' or 'cumulative', not {mode!r}")
+        if on_mismatch not in {"error", "resync"}:
+            raise ValueError(f"on_mismatch must be 'error' or 'resync', not {on_mismatch!r}")
+        self.strict = strict
+        self.wire = wire
+        self.on_mismatch = on_mismatch
+        self._cumulative: bool | None = None if mode == "auto" else mode == "cumulative"
+        self._sse = SSEDecoder(max_buffer_size=max_buffer_size, strict_utf8=strict_utf8)
+        self._glue: _Unglue | None = _Unglue(max_buffer_size) if split_glued else None
+        self._own: list[Diagnostic] = []
+        self._frame = 0  # number of the next frame
+        self._offset = 0  # byte offset where the next frame's text starts
+        self._started = False
+        self._choices: dict[int, _Choice] = {}
+        # Cumulative: the latest snapshot per (choice, channel, index).
+        self._snapshots: dict[tuple[int, str, int], str] = {}
+        self._logprobs: dict[int, int] = {}  # cumulative: logprob items seen per choice
+        self._usage: dict[str, Any] | None = None  # the latest usage snapshot
+        self._usage_counts: dict[str, int | None] | None = None
+        self._usage_sent = True  # the latest snapshot was emitted as a Usage event
+        self._errored = False
+        self._closed = False
+        self._failure: DecodeError | None = None
+        self._at = (0, 0)  # offset and number of the frame being read
+        # mode="auto": frames held until the mode is known, and what they showed.
+        self._pending: list[tuple[SSEFrame, int, int, Any]] = []
+        self._seen: dict[tuple[int, str, int], Any] = {}
+        self._extensions = 0
+        self._ambiguous = False
+
+    # ------------------------------------------------------------------ API
+
+    @property
+    def mode(self) -> Mode | None:
+        """``"incremental"`` or ``"cumulative"``; ``None`` while ``mode="auto"``
+        has not decided.
+
+        Auto mode holds frames back (at most :data:`AUTO_LIMIT`) until they
+        tell: a value that does not begin with its channel's previous value,
+        or a tool-call continuation with ``"id": ""``, means incremental; two
+        values that each extend the previous one of their channel, or a
+        repeated tool-call id, mean cumulative. A stream that never tells (one
+        piece of text per channel; or every piece happening to extend the
+        last) is read as incremental, and when the choice mattered a
+        ``mode_undetermined`` diagnostic says so. Pass the mode to read
+        without holding anything back.
+        """
+        if self._cumulative is None:
+            return None
+        return "cumulative" if self._cumulative else "incremental"
+
+    @property
+    def diagnostics(self) -> list[Diagnostic]:
+        """Everything repaired or tolerated so far, framing and frames, in input order."""
+        found = self._sse.diagnostics + self._own
+        return sorted(found, key=lambda d: (d.offset, d.frame))
+
+    def feed(self, data: bytes | bytearray | memoryview) -> list[Event]:
+        """Add bytes; return the events of the frames they complete."""
+        if self._failure is not None:
+            raise self._failure
+        if self._glue is not None:
+            data = self._glue.feed(bytes(data), self)
+        return self._read_frames(self._sse.feed(data))
+
+    def close(self) -> list[Event]:
+        """End of input: read a final unterminated frame (and any held by
+        ``mode="auto"``), then check the stream ended.
+
+        Strict: when the stream turns out to be cut short (or a held frame is
+        bad) after this call produced events, they are returned and the error
+        is raised by the next call: call ``close()`` until it returns ``[]``
+        (:func:`adapters.decode` does), or check :attr:`failure`.
+        """
+        if self._failure is not None:
+            raise self._failure
+        if self._closed:
+            return []
+        if self._glue is not None:
+            rest = self._glue.close()
+            events = self._read_frames(self._sse.feed(rest)) if rest else []
+        else:
+            events = []
+        events += self._read_frames(self._sse.close())
+        if self._failure is None and self._cumulative is None:
+            # A failure is kept, and raised below if no event came before it.
+            with contextlib.suppress(_StopError):
+                self._decide(cumulative=False, out=events, undecided=True)
+        self._closed = True
+        failure = self._failed()
+        if failure is not None:
+            if events:
+                return events
+            raise failure
+        self._finish_stream(events)
+        return events
+
+    def _failed(self) -> DecodeError | None:
+        return self._failure
+
+    @property
+    def failure(self) -> DecodeError | None:
+        """The error this decoder failed with, if it did (it raises it on every call)."""
+        return self._failure
+
+    def read_frame(self, frame: SSEFrame) -> list[Event]:
+        """Read one already-decoded SSE frame (for callers with their own framing)."""
+        if self._failure is not None:
+            raise self._failure
+        return self._read_frames([frame])
+
+    # ------------------------------------------------------------ framing
+
+    def _read_frames(self, frames: list[SSEFrame]) -> list[Event]:
+        out: list[Event] = []
+        number = self._frame
+        offset = self._offset
+        try:
+            for frame in frames:
+                start = offset
+                body: str | None = frame[6]
+                if body is not None:
+                    end: str = frame[7]
+                    if body.isascii() and end.isascii():  # O(1) in CPython
+                        offset += len(body) + len(end)
+                    else:
+                        offset += len((body + end).encode("utf-8", "surrogatepass"))
+                    if number == 0 and self._sse.bom:
+                        offset += 3
+                if self._cumulative is None:
+                    self._hold(frame, number, start, out)
+                else:
+                    self._read_frame(frame, number, start, out, None)
+                number += 1
+        except _StopError:
+            number += 1
+        finally:
+            self._frame = number
+            self._offset = offset
+        return out
+
+    def _read_frame(
+        self, frame: SSEFrame, number: int, start: int, out: list[Event], parsed: Any
+    ) -> None:
+        """Read one frame into ``out``; raise _StopError when decoding must stop."""
+        data: str | None = frame[1]
+        event = frame[0]
+        if data is None:
+            wire = self._wire(frame, number, None, None)
+            if frame[4]:
+                out.extend(
+                    _trusted(Comment, {"type": "comment", "choice": None, "text": t, "wire": wire})
+                    for t in frame[4]
+                )
+            else:  # id / retry lines and nothing else
+                out.append(
+                    _trusted(
+                        Passthrough,
+                        {"type": "passthrough", "choice": None, "provider": PROVIDER, "wire": wire},
+                    )
+                )
+            return
+        if not frame[5]:
+            self._note(
+                "unterminated_frame",
+                "the input ended without the blank line that ends this frame; "
+                "read as if it were there",
+                start,
+                number,
+            )
+        self._at = (start, number)
+        first = len(out)
+        saved = None if self.strict else self._save()
+        try:
+            if event == "result" or event is None or event == "":
+                self._read_result(frame, number, out, parsed)
+            elif event == "error":
+                self._read_error(frame, number, out, parsed)
+            else:
+                out.append(self._unknown(frame, number, f"unknown SSE event type {event!r}"))
+        except _BadFrameError as bad:
+            del out[first:]  # a frame is read whole or not at all
+            if self.strict:
+                self._failure = DecodeError(
+                    bad.message, kind=bad.kind, offset=start, frame=number, provider=PROVIDER
+                )
+                if not out:
+                    raise self._failure from None
+                raise _StopError from None
+            assert saved is not None
+            self._restore(saved)
+            self._note(bad.kind, bad.message, start, number)
+            out.append(self._unknown(frame, number, bad.message))
+
+    def _wire(
+        self, frame: SSEFrame, number: int, data: str | None, status: int | None
+    ) -> dict[str, Any] | None:
+        """What the encoder needs to write this frame back: its number, its
+        data text, and its layout where it is not DashScope's own."""
+        if not self.wire:
+            return None
+        layout: dict[str, Any] = {"frame": number}
+        if data is not None:
+            layout["data"] = data
+        if self._cumulative:
+            layout["mode"] = "cumulative"
+        if number == 0 and self._sse.bom:
+            layout["bom"] = True
+        raw = frame.raw
+        if raw is not None:
+            # DashScope's own layout: result frames say :HTTP_STATUS/200, error
+            # frames their status. Anything else is kept to be written back.
+            if frame[0] != "error":
+                status = 200
+            expected = _layout(str(number + 1), frame[0], status, data)
+            if raw != expected:
+                layout["raw"] = raw
+                if frame[2] != str(number + 1):
+                    layout["id"] = frame[2]
+                if frame[4] != _comments(status):
+                    layout["comments"] = list(frame[4])
+        return {PROVIDER: layout}
+
+    # ------------------------------------------------------------ problems
+
+    def _tolerate(self, kind: str, message: str) -> None:
+        """A problem the frame can be read past: an error if strict, else a diagnostic."""
+        if self.strict:
+            raise _BadFrameError(kind, message)
+        self._note(kind, message, *self._at)
+
+    def _note(self, kind: str, message: str, offset: int, frame: int) -> None:
+        self._own.append(Diagnostic(kind, message, offset, frame))
+
+    def _save(self) -> tuple[Any, ...]:
+        return (
+            self._started,
+            {k: c.copy() for k, c in self._choices.items()},
+            dict(self._snapshots),
+            dict(self._logprobs),
+            self._usage,
+            self._usage_counts,
+            self._usage_sent,
+            self._errored,
+        )
+
+    def _restore(self, saved: tuple[Any, ...]) -> None:
+        (
+            self._started,
+            self._choices,
+            self._snapshots,
+            self._logprobs,
+            self._usage,
+            self._usage_counts,
+            self._usage_sent,
+            self._errored,
+        ) = saved
+
+    def _unknown(self, frame: SSEFrame, number: int, problem: str) -> Event:
+        return _trusted(
+            UnknownFrame,
+            {
+                "type": "unknown_frame",
+                "choice": None,
+                "provider": PROVIDER,
+                "event": frame[0],
+                "data": frame[1],
+                "problem": problem,
+                "wire": self._wire(frame, number, None, status_of(frame[4])),
+            },
+        )
+
+    def _finish_stream(self, out: list[Event]) -> None:
+        """After the last frame: the final usage, then End -- or a truncation report."""
+        if self._errored:
+            return
+        self._emit_usage(out)
+        choices = self._choices.values()
+        if choices and all(choice.finished is not None for choice in choices):
+            out.append(_trusted(End, {"type": "end", "choice": None, "wire": None}))
+            return
+        message = (
+            "the stream ended"
+            + (
+                " with no result frame at all"
+                if not choices
+                else " before choice "
+                + ", ".join(str(i) for i, c in self._choices.items() if c.finished is None)
+                + " sent a finish_reason"
+            )
+            + '; expected a frame whose finish_reason is not "null", or an event:error frame'
+        )
+        if self.strict:
+            self._failure = DecodeError(
+                message,
+                kind="truncated",
+                offset=self._sse.offset,
+                frame=self._frame,
+                provider=PROVIDER,
+            )
+            if out:
+                return
+            raise self._failure
+        self._note("truncated", message, self._sse.offset, self._frame)
+
+    # ------------------------------------------------------------ auto mode
+
+    def _hold(self, frame: SSEFrame, number: int, start: int, out: list[Event]) -> None:
+        parsed = None
+        if frame[1] is not None and frame[0] in {"result", None, ""}:
+            try:
+                parsed = parse_json(frame[1])
+            except ValueError:
+                parsed = None  # read (and explained) when the frame is read
+        self._pending.append((frame, number, start, parsed))
+        verdict = self._evidence(parsed) if type(parsed) is dict else None
+        if verdict is None and len(self._pending) > AUTO_LIMIT:
+            verdict, undecided = False, True
+            self._note(
+                "mode_undetermined",
+                f"{AUTO_LIMIT} frames did not tell incremental from cumulative output; "
+                "read as incremental (pass mode=... to choose)",
+                start,
+                number,
+            )
+        else:
+            undecided = False
+        if verdict is not None:
+            self._decide(cumulative=verdict, out=out, undecided=undecided)
+
+    def _decide(self, *, cumulative: bool, out: list[Event], undecided: bool) -> None:
+        self._cumulative = cumulative
+        pending, self._pending = self._pending, []
+        if undecided and self._ambiguous and pending:
+            frame, number, start = pending[-1][:3]
+            self._note(
+                "mode_undetermined",
+                "the frames did not tell incremental from cumulative output (every "
+                "repeated value extended the one before it); read as incremental, "
+                "the default (pass mode=... to choose)",
+                start,
+                number,
+            )
+        self._seen.clear()
+        for frame, number, start, parsed in pending:
+            # A failure raises _StopError (or the error itself): frames after it are not read.
+            self._read_frame(frame, number, start, out, parsed)
+
+    def _evidence(self, obj: dict[str, Any]) -> bool | None:
+        """What a parsed frame says about the mode: True cumulative, False
+        incremental, None nothing yet."""
+        output = obj.get("output")
+        if type(output) is not dict:
+            return None
+        values: list[tuple[tuple[int, str, int], object]] = []
+        choices = output.get("choices")
+        if type(choices) is list:
+            for position, choice in enumerate(choices):
+                if type(choice) is not dict:
+                    continue
+                index = choice.get("index", position)
+                index = index if type(index) is int else position
+                logprobs = choice.get("logprobs")
+                if type(logprobs) is dict and type(logprobs.get("content")) is list:
+                    values.append(((index, "logprobs", 0), logprobs["content"]))
+                message = choice.get("message")
+                if type(message) is not dict:
+                    continue
+                content = message.get("content")
+                if type(content) is list:
+                    values.extend(
+                        ((index, "text", k), part.get("text"))
+                        for k, part in enumerate(content)
+                        if type(part) is dict
+                    )
+                else:
+                    values.append(((index, "text", 0), content))
+                values.append(((index, "reasoning", 0), message.get("reasoning_content")))
+                calls = message.get("tool_calls")
+                if type(calls) is list:
+                    for k, call in enumerate(calls):
+                        if type(call) is not dict:
+                            continue
+                        at = call.get("index", k)
+                        at = at if type(at) is int else k
+                        call_id = call.get("id")
+                        seen_id = self._seen.get((index, "tool_call_id", at))
+                        if type(call_id) is str and seen_id:
+                            if call_id == "":
+                                return False  # a continuation: incremental
+                            if call_id == seen_id:
+                                return True  # the id repeated: cumulative
+                        if type(call_id) is str and call_id:
+                            self._seen[index, "tool_call_id", at] = call_id
+                        function = call.get("function")
+                        if type(function) is dict:
+                            values.append(
+                                ((index, "tool_call_arguments", at), function.get("arguments"))
+                            )
+        else:
+            values.append(((0, "text", 0), output.get("text")))
+        for key, value in values:
+            if not value or (type(value) is not str and type(value) is not list):
+                continue
+            previous = self._seen.get(key)
+            self._seen[key] = value
+            if previous is None:
+                continue
+            if value[: len(previous)] != previous:
+                return False
+            self._ambiguous = True  # the two readings differ from here on
+            if len(value) > len(previous):
+                self._extensions += 1
+                if self._extensions >= AUTO_EXTENSIONS:
+                    return True
+        return None
+
+    # ------------------------------------------------------------ frames
+
+    def _read_error(self, frame: SSEFrame, number: int, out: list[Event], parsed: Any) -> None:
+        data: str = frame[1]
+        try:
+            body = parsed if parsed is not None else parse_json(data)
+        except ValueError:
+            body = data
+        status = status_of(frame[4])
+        wire = self._wire(frame, number, data, status)
+        self._error_event(body, status, wire, out)
+
+    def _error_event(
+        self, body: object, status: int | None, wire: dict[str, Any] | None, out: list[Event]
+    ) -> None:
+        values: dict[str, Any] = {
+            "type": "error",
+            "choice": None,
+            "status": status,
+            "code": None,
+            "message": None,
+            "error_type": None,
+            "param": None,
+            "request_id": None,
+            "wire": wire,
+        }
+        if type(body) is dict:
+            code = body.get("code")
+            if code is not None and type(code) is not str and type(code) is not int:
+                raise _expected("code", "a string, an integer or null", code)
+            values["code"] = code
+            message = body.get("message", body.get("msg"))
+            values["message"] = _opt_str(message, "message")
+            values["request_id"] = _opt_str(body.get("request_id"), "request_id")
+        elif type(body) is str:
+            values["message"] = body
+        else:
+            raise _expected("data", "an error object", body)
+        self._emit_usage(out)
+        self._errored = True
+        out.append(_trusted(ErrorEvent, values))
+
+    def _read_result(self, frame: SSEFrame, number: int, out: list[Event], parsed: Any) -> None:
+        data: str = frame[1]
+        if type(parsed) is dict:
+            obj = parsed
+        else:
+            try:
+                obj = parse_json(data)
+            except ValueError as exc:
+                shown = data if len(data) <= 40 else data[:37] + "..."
+                raise _BadFrameError(
+                    "invalid_json",
+                    f"data is not JSON ({exc}); expected a DashScope result object, got {shown!r}",
+                ) from None
+        if type(obj) is not dict:
+            raise _expected("data", "a result object", obj)
+        output = obj.get("output")
+        status = status_of(frame[4])
+        wire = self._wire(frame, number, data, status)
+        if output is None and "code" in obj and "output" not in obj:
+            # An error sent as a result frame (some gateways): an error all the same.
+            self._error_event(obj, status, wire, out)
+            return
+        if type(output) is not dict:
+            raise _expected("output", "an object", output)
+        first = len(out)
+        self.read_result(obj, output, wire, out)
+        if len(out) == first:
+            out.append(
+                _trusted(
+                    Passthrough,
+                    {"type": "passthrough", "choice": None, "provider": PROVIDER, "wire": wire},
+                )
+            )
+
+    def read_result(
+        self,
+        obj: dict[str, Any],
+        output: dict[str, Any],
+        wire: dict[str, Any] | None,
+        out: list[Event],
+    ) -> None:
+        """Read a parsed result object into events (the writer checks frames with this)."""
+        if self._errored:
+            self._tolerate("data_after_error", "a result frame after event:error")
+        request_id = _opt_str(obj.get("request_id"), "request_id")
+        if not self._started:
+            self._started = True
+            out.append(
+                _trusted(
+                    StreamStart,
+                    {
+                        "type": "stream_start",
+                        "choice": None,
+                        "id": None,
+                        "model": None,
+                        "created": None,
+                        "request_id": request_id,
+                        "wire": wire,
+                    },
+                )
+            )
+        usage = obj.get("usage")
+        if usage is not None:
+            if type(usage) is not dict:
+                raise _expected("usage", "an object", usage)
+            counts = usage_counts(usage)
+            if usage != self._usage:
+                self._usage = usage
+                self._usage_counts = counts
+                self._usage_sent = False
+        choices = output.get("choices")
+        if choices is not None:
+            if type(choices) is not list:
+                raise _expected("output.choices", "an array", choices)
+            for position, choice in enumerate(choices):
+                self._read_choice(choice, position, wire, out)
+        elif "text" in output or "finish_reason" in output:
+            self._read_text_output(output, wire, out)
+        if self._choices and all(c.finished is not None for c in self._choices.values()):
+            self._emit_usage(out)
+
+    def _emit_usage(self, out: list[Event]) -> None:
+        if self._usage_sent or self._usage_counts is None:
+            return
+        self._usage_sent = True
+        values: dict[str, Any] = {"type": "usage", "choice": None, **self._usage_counts}
+        values["wire"] = {PROVIDER: {"usage": self._usage}} if self.wire else None
+        out.append(_trusted(Usage, values))
+
+    def _choice(self, index: int) -> _Choice:
+        state = self._choices.get(index)
+        if state is None:
+            state = self._choices[index] = _Choice()
+        return state
+
+    def _read_text_output(
+        self, output: dict[str, Any], wire: dict[str, Any] | None, out: list[Event]
+    ) -> None:
+        state = self._choice(0)
+        text = _opt_str(output.get("text"), "output.text")
+        if text:
+            if self._cumulative:
+                text = self._snap(0, "text", 0, text, "output.text", out, wire)
+            if text:
+                self._check_open(state, 0)
+                out.append(_delta(TextDelta, "text_delta", _TEXT_FIELDS, 0, text, wire))
+        reason = finish_reason(output.get("finish_reason"), "output.finish_reason")
+        if reason is not None:
+            self._finish(state, 0, reason, wire, out)
+
+    def _check_open(self, state: _Choice, index: int) -> None:
+        if state.finished is not None:
+            self._tolerate(
+                "content_after_finish",
+                f"choice {index} sent content after its finish_reason "
+                f"{state.finished!r}; expected the end of the choice",
+            )
+
+    def _finish(
+        self, state: _Choice, index: int, reason: str, wire: dict[str, Any] | None, out: list[Event]
+    ) -> None:
+        if state.finished is not None:
+            if state.finished != reason:
+                self._tolerate(
+                    "finish_changed",
+                    f"choice {index} finished with {state.finished!r}, "
+                    f"then with {reason!r}; expected one finish_reason",
+                )
+            return
+        state.finished = reason
+        out.append(
+            _trusted(
+                Finish,
+                {
+                    "type": "finish",
+                    "choice": index,
+                    "reason": normalize_finish_reason(reason),
+                    "raw_reason": reason,
+                    "wire": wire,
+                },
+            )
+        )
+
+    def _snap(  # noqa: PLR0917 - the reader's private per-value step
+        self,
+        choice: int,
+        channel: str,
+        index: int,
+        value: str,
+        path: str,
+        out: list[Event],
+        wire: dict[str, Any] | None,
+    ) -> str:
+        """Cumulative: what ``value`` adds to the channel's previous snapshot."""
+        key = (choice, channel, index)
+        previous = self._snapshots.get(key, "")
+        if value.startswith(previous):
+            self._snapshots[key] = value
+            return value[len(previous) :]
+        problem = NotExtending(key, previous, value)
+        if self.on_mismatch != "resync":
+            self._tolerate("not_cumulative", f"{path}: {problem}")
+        self._snapshots[key] = value
+        whole = value
+        if channel == "text":
+            whole = "".join(
+                self._snapshots.get((choice, "text", k), "")
+                for k in range(max(self._choice(choice).list_items, 1))
+            )
+        out.append(
+            _trusted(
+                Resync,
+                {
+                    "type": "resync",
+                    "choice": choice,
+                    "channel": "text" if channel == "text" else channel,
+                    "index": index if channel.startswith("tool_call") else None,
+                    "text": whole,
+                    "wire": wire,
+                },
+            )
+        )
+        return ""
+
+    def _read_choice(
+        self, choice: object, position: int, wire: dict[str, Any] | None, out: list[Event]
+    ) -> None:
+        path = f"output.choices[{position}]"
+        if type(choice) is not dict:
+            raise _expected(path, "an object", choice)
+        index = choice.get("index", position)
+        if type(index) is not int or index < 0:
+            raise _expected(f"{path}.index", "a non-negative integer", index)
+        state = self._choice(index)
+        message = choice.get("message")
+        if message is not None:
+            if type(message) is not dict:
+                raise _expected(f"{path}.message", "an object", message)
+            self._read_message(message, index, state, f"{path}.message", wire, out)
+        logprobs = choice.get("logprobs")
+        if logprobs is not None:
+            self._read_logprobs(logprobs, index, f"{path}.logprobs", wire, out)
+        reason = finish_reason(choice.get("finish_reason"), f"{path}.finish_reason")
+        if reason is not None:
+            self._finish(state, index, reason, wire, out)
+
+    def _read_message(  # noqa: PLR0917 - the reader's private per-choice step
+        self,
+        message: dict[str, Any],
+        index: int,
+        state: _Choice,
+        path: str,
+        wire: dict[str, Any] | None,
+        out: list[Event],
+    ) -> None:
+        cumulative = self._cumulative
+        role = message.get("role")
+        if not state.started and role is not None:
+            if type(role) is not str:
+                raise _expected(f"{path}.role", "a string", role)
+            state.started = True
+            out.append(
+                _trusted(
+                    ChoiceStart,
+                    {"type": "choice_start", "choice": index, "role": role, "wire": wire},
+                )
+            )
+        reasoning = message.get("reasoning_content")
+        if reasoning is not None:
+            if type(reasoning) is not str:
+                raise _expected(f"{path}.reasoning_content", "a string", reasoning)
+            if reasoning and cumulative:
+                reasoning = self._snap(
+                    index, "reasoning", 0, reasoning, f"{path}.reasoning_content", out, wire
+                )
+            if reasoning:
+                self._check_open(state, index)
+                out.append(
+                    _delta(
+                        ReasoningDelta, "reasoning_delta", _REASONING_FIELDS, index, reasoning, wire
+                    )
+                )
+        content = message.get("content")
+        if type(content) is str:
+            if content and cumulative:
+                content = self._snap(index, "text", 0, content, f"{path}.content", out, wire)
+            if content:
+                self._check_open(state, index)
+                out.append(_delta(TextDelta, "text_delta", _TEXT_FIELDS, index, content, wire))
+        elif type(content) is list:
+            for k, part in enumerate(content):
+                if type(part) is not dict:
+                    raise _expected(f"{path}.content[{k}]", "an object", part)
+                text = part.get("text")
+                if text is None:
+                    continue  # image_hw, ocr_result...: kept in wire
+                if type(text) is not str:
+                    raise _expected(f"{path}.content[{k}].text", "a string", text)
+                if cumulative:
+                    state.list_items = max(state.list_items, k + 1)
+                    if text:
+                        text = self._snap(
+                            index, "text", k, text, f"{path}.content[{k}].text", out, wire
+                        )
+                if text:
+                    self._check_open(state, index)
+                    out.append(_delta(TextDelta, "text_delta", _TEXT_FIELDS, index, text, wire))
+        elif content is not None:
+            raise _expected(f"{path}.content", "a string or an array of parts", content)
+        calls = message.get("tool_calls")
+        if calls is not None:
+            if type(calls) is not list:
+                raise _expected(f"{path}.tool_calls", "an array", calls)
+            for k, call in enumerate(calls):
+                self._tool_call(call, index, state, f"{path}.tool_calls[{k}]", k, wire, out)
+
+    def _tool_call(  # noqa: PLR0917 - the reader's private per-fragment step
+        self,
+        call: object,
+        choice: int,
+        state: _Choice,
+        path: str,
+        position: int,
+        wire: dict[str, Any] | None,
+        out: list[Event],
+    ) -> None:
+        if type(call) is not dict:
+            raise _expected(path, "an object", call)
+        index = call.get("index", position)
+        if type(index) is not int or index < 0:
+            raise _expected(f"{path}.index", "a non-negative integer", index)
+        call_id = _opt_str(call.get("id"), f"{path}.id")
+        function = call.get("function")
+        if function is None:
+            function = {}
+        elif type(function) is not dict:
+            raise _expected(f"{path}.function", "an object", function)
+        name = _opt_str(function.get("name"), f"{path}.function.name")
+        arguments = _opt_str(function.get("arguments"), f"{path}.function.arguments") or ""
+        new = index not in state.tools
+        if self._cumulative:
+            if call_id:
+                call_id = self._snap(
+                    choice, "tool_call_id", index, call_id, f"{path}.id", out, wire
+                )
+            if name:
+                name = self._snap(
+                    choice, "tool_call_name", index, name, f"{path}.function.name", out, wire
+                )
+            if arguments:
+                arguments = self._snap(
+                    choice,
+                    "tool_call_arguments",
+                    index,
+                    arguments,
+                    f"{path}.function.arguments",
+                    out,
+                    wire,
+                )
+        if not new and not call_id and not name and not arguments:
+            # Incremental: an empty continuation (qwen3.6 closes a call so before
+            # opening the next); cumulative: the call repeated as it stood. Either
+            # way it says nothing, and the writer puts such frames back as they came.
+            return
+        if not self._cumulative and new and not call_id and not name and arguments:
+            self._tolerate(
+                "unopened_tool_call",
+                f"{path}: a continuation (no id, no name) of tool call {index}, "
+                "which no earlier fragment opened; expected its id and function.name first",
+            )
+        self._check_open(state, choice)
+        state.tools.add(index)
+        out.append(
+            _trusted(
+                ToolCallDelta,
+                {
+                    "type": "tool_call_delta",
+                    "choice": choice,
+                    "index": index,
+                    "id": call_id or None,
+                    "name": name or None,
+                    "arguments": arguments,
+                    "wire": wire,
+                },
+            )
+        )
+
+    def _read_logprobs(
+        self, logprobs: object, index: int, path: str, wire: dict[str, Any] | None, out: list[Event]
+    ) -> None:
+        if type(logprobs) is not dict:
+            raise _expected(path, "an object", logprobs)
+        content = logprobs.get("content")
+        if content is None:
+            return
+        if type(content) is not list:
+            raise _expected(f"{path}.content", "an array", content)
+        if self._cumulative:
+            seen = self._logprobs.get(index, 0)
+            if len(content) < seen:
+                self._tolerate(
+                    "not_cumulative",
+                    f"{path}.content: {len(content)} items after {seen}; "
+                    "expected the list so far, then more",
+                )
+                seen = 0
+            self._logprobs[index] = len(content)
+            content = content[seen:]
+        if content:
+            out.append(
+                _trusted(
+                    Logprobs,
+                    {
+                        "type": "logprobs",
+                        "choice": index,
+                        "content": content,
+                        "refusal": None,
+                        "wire": wire,
+                    },
+                )
+            )
+
+
+def _delta(  # noqa: PLR0917 - built as _trusted does, inline: most events of a stream
+    cls: type[Event], tag: str, fields: set[str], choice: int, text: str, wire: Any
+) -> Event:
+    event = _new(cls)
+    _set_dict(event, {"type": tag, "choice": choice, "text": text, "wire": wire})
+    _set_fields(event, fields)
+    _set_extra(event, None)
+    _set_private(event, None)
+    return event
+
+
+def _comments(status: int | None) -> tuple[str, ...]:
+    return () if status is None else (f"{_STATUS}{status}",)
+
+
+def _layout(id_: str, event: str | None, status: int | None, data: str | None) -> str:
+    """A frame as DashScope lays it out."""
+    lines = f"id:{id_}\n"
+    if event is not None:
+        lines += f"event:{event}\n"
+    if status is not None:
+        lines += f":{_STATUS}{status}\n"
+    if data is not None:
+        lines += f"data:{data}\n"
+    return lines + "\n"
+
+
+class _Unglue:
+    """``split_glued``: a blank line before each ``id:`` line that follows
+    another line of the same block (a recorder dropped it)."""
+
+    def __init__(self, limit: int) -> None:
+        self._limit = limit
+        self._line = b""  # the current line, until its end arrives
+        self._in_block = False  # a non-blank line came since the last blank one
+
+    def feed(self, data: bytes, owner: Decoder) -> bytes:
+        text = self._line + data
+        out: list[bytes] = []
+        start = 0
+        while True:
+            end = text.find(b"\n", start)
+            if end < 0:
+                break
+            line = text[start : end + 1]
+            self._take(line, owner, out)
+            start = end + 1
+        self._line = text[start:]
+        if len(self._line) > self._limit:  # let the framing layer refuse it
+            out.append(self._line)
+            self._line = b""
+            self._in_block = True
+        return b"".join(out)
+
+    def _take(self, line: bytes, owner: Decoder, out: list[bytes]) -> None:
+        blank = line in {b"\n", b"\r\n"} or line.lstrip(b"\xef\xbb\xbf") in {b"\n", b"\r\n"}
+        if not blank and line.startswith(b"id:") and self._in_block:
+            out.append(b"\n")
+            owner._note(
+                "glued_frames",
+                "a new frame's id: line followed another line with no blank line "
+                "between them; split there (split_glued=True)",
+                owner._sse.offset,
+                owner._frame,
+            )
+        self._in_block = not blank
+        out.append(line)
+
+    def close(self) -> bytes:
+        rest, self._line = self._line, b""
+        if rest.startswith(b"id:") and self._in_block:
+            return b"\n" + rest
+        return rest

@@ -1,0 +1,206 @@
+"""The laws of the DashScope codec and of the differ, over generated input."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Literal, get_args
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from adapters import DecodeError, decode, encode
+from adapters.dashscope import (
+    Accumulator,
+    Decoder,
+    Differ,
+    Encoder,
+    NotExtending,
+    accumulate,
+    diff,
+    extension,
+)
+from adapters.events import Event, Resync
+from adapters.testing.strategies import chunkings, dashscope_streams, event_streams
+
+Mode = Literal["incremental", "cumulative"]
+MODES: list[Mode] = ["incremental", "cumulative"]
+
+# Text with what breaks naive diffing: CJK, emoji, astral characters, combining
+# marks, lone surrogates (legal in JSON escapes), and repeated phrases.
+TEXT = st.text(
+    st.one_of(
+        st.sampled_from("我爱吃苹果🍎𠀀e\u0301 ab"),
+        st.characters(),  # surrogates included
+    ),
+    max_size=8,
+)
+
+
+def decoded(
+    data: bytes | list[bytes], mode: Literal["auto", Mode], **options: object
+) -> list[Event]:
+    decoder = Decoder(mode=mode, **options)  # type: ignore[arg-type]
+    chunks = [data] if isinstance(data, bytes) else data
+    events: list[Event] = []
+    for chunk in chunks:
+        events += decoder.feed(chunk)
+    events += decoder.close()
+    assert decoder.close() == []
+    return events
+
+
+# ------------------------------------------------------------------ the differ
+
+
+@given(st.lists(TEXT, max_size=12))
+def test_diff_of_accumulate_is_identity(deltas: list[str]) -> None:
+    assert diff(accumulate(deltas)) == deltas
+
+
+@given(st.lists(TEXT, max_size=12))
+def test_accumulate_of_diff_is_identity(deltas: list[str]) -> None:
+    snapshots = accumulate(deltas)  # every valid snapshot sequence is one of these
+    assert accumulate(diff(snapshots)) == snapshots
+
+
+@given(TEXT, TEXT, TEXT)
+def test_a_snapshot_that_does_not_extend_is_refused(common: str, old: str, new: str) -> None:
+    previous, snapshot = common + old, common + new
+    differ = Differ()
+    differ.step("k", previous)
+    if snapshot.startswith(previous):
+        assert differ.step("k", snapshot) == snapshot[len(previous) :]
+        assert extension(previous, snapshot) == snapshot[len(previous) :]
+        return
+    with pytest.raises(NotExtending) as info:
+        differ.step("k", snapshot)
+    assert extension(previous, snapshot) is None
+    at = info.value.at
+    # The reported position is exactly where the two first differ.
+    assert previous[:at] == snapshot[:at]
+    assert at == min(len(previous), len(snapshot)) or previous[at] != snapshot[at]
+    assert differ.values["k"] == previous  # the failed step changed nothing
+
+
+@given(st.lists(st.tuples(st.sampled_from("abc"), TEXT), max_size=20))
+def test_keys_are_independent(steps: list[tuple[str, str]]) -> None:
+    acc, differ = Accumulator(), Differ()
+    for key, delta in steps:
+        assert differ.step(key, acc.add(key, delta)) == delta
+    assert {k: acc.get(k) for k in "abc"} == {k: differ.values.get(k, "") for k in "abc"}
+
+
+# ------------------------------------------------------------------ events
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("result_format", ["message", "text"])
+@pytest.mark.parametrize("content", ["string", "list"])
+@given(data=st.data())
+def test_decode_of_encode_is_identity(
+    mode: Mode, result_format: Literal["message", "text"], content: str, data: st.DataObject
+) -> None:
+    events = data.draw(event_streams("dashscope", result_format=result_format))
+    raw = Encoder(mode=mode, result_format=result_format, content=content).encode_all(events)  # type: ignore[arg-type]
+    assert decoded(raw, mode) == events
+    assert decoded(raw, mode, wire=False) == events
+
+
+@given(events=event_streams("dashscope"))
+def test_modes_carry_the_same_events(events: list[Event]) -> None:
+    """Incremental -> cumulative -> incremental is the identity, bytes and events."""
+    incremental = encode(events, provider="dashscope", mode="incremental")
+    cumulative = encode(events, provider="dashscope", mode="cumulative")
+    from_cumulative = list(decode(cumulative, provider="dashscope", mode="cumulative", wire=False))
+    assert from_cumulative == events
+    assert encode(from_cumulative, provider="dashscope") == incremental
+    # ... and through the wire-carrying path too
+    again = list(decode(cumulative, provider="dashscope", mode="cumulative"))
+    back = list(
+        decode(encode(again, provider="dashscope"), provider="dashscope", mode="incremental")
+    )
+    assert back == events
+
+
+@pytest.mark.parametrize("mode", MODES)
+@given(data=st.data())
+def test_encode_of_decode_is_identity(mode: Mode, data: st.DataObject) -> None:
+    raw = data.draw(dashscope_streams(mode))
+    events = decoded(raw, mode)
+    assert Encoder(mode=mode).encode_all(events) == raw
+
+
+@pytest.mark.parametrize("mode", MODES)
+@given(data=st.data())
+def test_chunking_does_not_matter(mode: Mode, data: st.DataObject) -> None:
+    raw = data.draw(dashscope_streams(mode))
+    chunks = data.draw(chunkings(raw))
+    assert decoded(chunks, mode) == decoded(raw, mode)
+    assert decoded(chunks, "auto") == decoded(raw, "auto")
+
+
+@pytest.mark.parametrize("mode", MODES)
+@given(data=st.data())
+def test_auto_mode_is_right_or_says_it_could_not_tell(mode: Mode, data: st.DataObject) -> None:
+    raw = data.draw(dashscope_streams(mode))
+    decoder = Decoder()
+    events = decoder.feed(raw) + decoder.close()
+    if events != decoded(raw, mode):
+        # Wrong only when the frames could not tell, and then it says so.
+        assert (mode, decoder.mode) == ("cumulative", "incremental")
+        assert "mode_undetermined" in {d.kind for d in decoder.diagnostics}
+    else:
+        assert decoder.mode in {mode, "incremental"}
+
+
+@pytest.mark.parametrize("strict", [True, False])
+@given(st.binary(max_size=300))
+def test_any_bytes_give_events_or_a_decode_error(strict: bool, data: bytes) -> None:
+    for mode in ("auto", "incremental", "cumulative"):
+        if strict:
+            with contextlib.suppress(DecodeError):  # and nothing else
+                decoded(data, mode)
+        else:  # lenient: whatever the bytes, events and diagnostics, never an exception
+            decoder = Decoder(mode=mode, strict=False)
+            events = decoder.feed(data) + decoder.close()
+            assert all(isinstance(event, get_args(get_args(Event)[0])) for event in events)
+
+
+@given(data=st.data())
+def test_edited_snapshots_resync_instead_of_failing(data: st.DataObject) -> None:
+    """A cumulative stream whose snapshot is rewritten: an error by default, and a
+    Resync event carrying the new whole value with on_mismatch="resync"."""
+    first = data.draw(TEXT.filter(bool))
+    # (An empty value says "nothing here" in either mode, never a rewrite.)
+    second = data.draw(TEXT.filter(lambda t: bool(t) and not t.startswith(first)))
+    frames = [
+        (f'{{"output":{{"text":{_json(first)},"finish_reason":"null"}}}}'),
+        (f'{{"output":{{"text":{_json(second)},"finish_reason":"stop"}}}}'),
+    ]
+    raw = "".join(
+        f"id:{n}\nevent:result\n:HTTP_STATUS/200\ndata:{frame}\n\n"
+        for n, frame in enumerate(frames, 1)
+    ).encode()
+    with pytest.raises(DecodeError) as info:
+        decoded(raw, "cumulative")
+    assert info.value.kind == "not_cumulative"
+    assert info.value.frame == 1
+    events = decoded(raw, "cumulative", on_mismatch="resync")
+    resyncs = [e for e in events if isinstance(e, Resync)]
+    assert resyncs == [Resync(channel="text", text=second)]
+    # The cumulative writer says it again; the incremental one refuses.
+    assert (
+        decoded(
+            encode(events, provider="dashscope", mode="cumulative"),
+            "cumulative",
+            on_mismatch="resync",
+        )
+        == events
+    )
+
+
+def _json(text: str) -> str:
+    import json
+
+    return json.dumps(text)
