@@ -22,7 +22,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	touch $(VENV)/.installed $@
 
 demo: $(VENV)/.installed
-	$(BIN)/adapters convert fixtures/openai/openai-python-parallel-tool-calls-gpt-4o.sse --to events --no-wire
+	$(BIN)/adapters convert fixtures/dashscope/cnblogs-mm-reasoning-parallel-toolcalls-qwen3-6-plus.sse --to events --no-wire
 
 test: lint typecheck unit
 
@@ -39,6 +39,7 @@ unit: $(VENV)/.installed-dev
 bench: $(VENV)/.installed-dev
 	$(BIN)/python tests/benchmarks/bench_sse.py $(BENCH_ARGS)
 	$(BIN)/python tests/benchmarks/bench_openai.py $(BENCH_ARGS)
+	$(BIN)/python tests/benchmarks/bench_dashscope.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache .hypothesis .coverage

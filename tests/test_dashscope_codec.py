@@ -528,8 +528,9 @@ def test_resync_policy_and_lenient_mode() -> None:
     with pytest.raises(EncodeError) as info:
         adapters.encode(events, provider="dashscope", mode="incremental")
     assert info.value.kind == "unencodable_event"
-    with pytest.raises(EncodeError):
+    with pytest.raises(EncodeError) as openai:
         adapters.encode(events, provider="openai")
+    assert openai.value.kind == "unencodable_event"
     lenient = Decoder(mode="cumulative", strict=False)
     assert lenient.feed(data) + lenient.close() == events
     assert "not_cumulative" in [d.kind for d in lenient.diagnostics]

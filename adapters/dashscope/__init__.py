@@ -15,29 +15,47 @@ from adapters.dashscope._diff import (
     extension,
 )
 from adapters.dashscope._reader import Decoder, Mode
+from adapters.dashscope._wire import (
+    ContentPart,
+    ErrorFrame,
+    Message,
+    Output,
+    OutputTokensDetails,
+    PromptTokensDetails,
+    ResultChoice,
+    ResultFrame,
+    ToolCall,
+    ToolCallFunction,
+    UsageInfo,
+    finish_reason,
+)
 from adapters.dashscope._writer import Encoder
 
 __all__ = [
     "Accumulator",
+    "ContentPart",
     "Decoder",
     "Differ",
     "Encoder",
+    "ErrorFrame",
+    "Message",
     "Mode",
     "NotExtending",
+    "Output",
+    "OutputTokensDetails",
+    "PromptTokensDetails",
+    "ResultChoice",
+    "ResultFrame",
+    "ToolCall",
+    "ToolCallFunction",
+    "UsageInfo",
     "accumulate",
     "diff",
     "extension",
+    "finish_reason",
 ]
 
-for _name in (
-    "Accumulator",
-    "Decoder",
-    "Differ",
-    "Encoder",
-    "NotExtending",
-    "accumulate",
-    "diff",
-    "extension",
-):
-    globals()[_name].__module__ = __name__
+for _name in __all__:
+    if _name != "Mode":
+        globals()[_name].__module__ = __name__
 del _name

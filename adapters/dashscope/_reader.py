@@ -35,6 +35,7 @@ from typing import Any, Literal
 from adapters._errors import DecodeError, Diagnostic
 from adapters._json import parse_json
 from adapters.dashscope._diff import NotExtending
+from adapters.dashscope._wire import finish_reason
 from adapters.events import (
     ChoiceStart,
     Comment,
@@ -121,18 +122,11 @@ def _count(value: object, path: str) -> int | None:
     raise _expected(path, "a non-negative integer", value)
 
 
-def finish_reason(value: object, path: str = "finish_reason") -> str | None:
-    """A wire ``finish_reason`` as a reason or ``None``: DashScope's string
-    ``"null"`` (and a JSON null, and absence) mean "not finished".
-
-    >>> finish_reason("null"), finish_reason(None), finish_reason("stop")
-    (None, None, 'stop')
-    """
-    if value is None or value == "null":
-        return None
-    if type(value) is str:
-        return value
-    raise _expected(path, 'a finish reason string ("null" while generating)', value)
+def _finish_reason(value: object, path: str) -> str | None:
+    """``finish_reason`` read by the wire layer's rule, with its type checked."""
+    if value is not None and type(value) is not str:
+        raise _expected(path, 'a finish reason string ("null" while generating)', value)
+    return finish_reason(value)
 
 
 def status_of(comments: tuple[str, ...]) -> int | None:
@@ -816,7 +810,7 @@ class Decoder:
             if text:
                 self._check_open(state, 0)
                 out.append(_delta(TextDelta, "text_delta", _TEXT_FIELDS, 0, text, wire))
-        reason = finish_reason(output.get("finish_reason"), "output.finish_reason")
+        reason = _finish_reason(output.get("finish_reason"), "output.finish_reason")
         if reason is not None:
             self._finish(state, 0, reason, wire, out)
 
@@ -912,7 +906,7 @@ class Decoder:
         logprobs = choice.get("logprobs")
         if logprobs is not None:
             self._read_logprobs(logprobs, index, f"{path}.logprobs", wire, out)
-        reason = finish_reason(choice.get("finish_reason"), f"{path}.finish_reason")
+        reason = _finish_reason(choice.get("finish_reason"), f"{path}.finish_reason")
         if reason is not None:
             self._finish(state, index, reason, wire, out)
 

@@ -45,6 +45,7 @@ from adapters.events import (
     Passthrough,
     ReasoningDelta,
     RefusalDelta,
+    Resync,
     StreamStart,
     TextDelta,
     ToolCallDelta,
@@ -375,6 +376,13 @@ class Encoder:
     def encode(self, event: Event) -> bytes:
         """Bytes for the frames this event completes (possibly none yet)."""
         if not isinstance(event, _EVENT_TYPES):
+            if isinstance(event, Resync):
+                raise EncodeError(
+                    "a resync event (a rewritten cumulative snapshot) has no OpenAI form: "
+                    "chunks can only append to what came before",
+                    kind="unencodable_event",
+                    provider=PROVIDER,
+                )
             raise EncodeError(
                 f"expected an adapters event, got {type(event).__name__}",
                 kind="not_an_event",
