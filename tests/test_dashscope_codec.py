@@ -693,7 +693,15 @@ def test_a_usage_after_the_last_written_frame_gets_a_frame_of_its_own() -> None:
     raw = Encoder().encode_all(events)
     frames = decode_frames(raw)
     assert json.loads(frames[1].data or "") == {
-        "output": {"choices": []},
+        "output": {
+            "choices": [
+                {
+                    "message": {"content": "", "role": "assistant"},
+                    "index": 0,
+                    "finish_reason": "null",
+                }
+            ]
+        },
         "usage": {"output_tokens": 2, "input_tokens": 3},
         "request_id": "r",
     }
@@ -925,3 +933,22 @@ def test_a_bom_before_an_error_stream_comes_back() -> None:
     assert adapters.encode(events, provider="dashscope") == data
     changed = [events[0].model_copy(update={"status": 403})]
     assert adapters.encode(changed, provider="dashscope") == data.replace(b"401", b"403")
+
+
+def test_glued_split_diagnostics_do_not_depend_on_chunking() -> None:
+    """Each split is reported at the offset of its id: line in the input, and the
+    frame it starts, however the input is cut."""
+    data = (FIXTURES / "cnblogs-reasoning-incremental-qwen-plus-latest.sse").read_bytes()
+
+    def splits(chunks: list[bytes]) -> list[tuple[int, int]]:
+        decoder = Decoder(mode="incremental", split_glued=True)
+        for chunk in chunks:
+            decoder.feed(chunk)
+        decoder.close()
+        return [(d.offset, d.frame) for d in decoder.diagnostics if d.kind == "glued_frames"]
+
+    whole = splits([data])
+    assert whole[0] == (data.index(b"\nid:2\n") + 1, 1)
+    assert [frame for _, frame in whole] == list(range(1, len(whole) + 1))
+    assert splits([data[i : i + 1] for i in range(len(data))]) == whole
+    assert splits([data[i : i + 7] for i in range(0, len(data), 7)]) == whole

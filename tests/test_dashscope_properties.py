@@ -204,3 +204,110 @@ def _json(text: str) -> str:
     import json
 
     return json.dumps(text)
+
+
+class GeneralOnly(Decoder):
+    """The decoder without its inline path for the common frame."""
+
+    _fast = False
+
+
+def _with_wire(events: list[Event]) -> list[tuple[Event, object]]:
+    return [(event, event.wire) for event in events]
+
+
+@pytest.mark.parametrize("mode", MODES)
+@given(data=st.data())
+def test_the_inline_path_agrees_with_the_general_reader(mode: Mode, data: st.DataObject) -> None:
+    raw = data.draw(dashscope_streams(mode))
+    chunks = data.draw(chunkings(raw))
+    for strict in (True, False):
+        fast, general = Decoder(mode=mode, strict=strict), GeneralOnly(mode=mode, strict=strict)
+        outcome = []
+        for decoder in (fast, general):
+            try:
+                events = [e for chunk in chunks for e in decoder.feed(chunk)] + decoder.close()
+                outcome.append(_with_wire(events))
+            except DecodeError as error:
+                outcome.append([(error.kind, error.frame, error.offset)])  # type: ignore[list-item]
+        assert outcome[0] == outcome[1]
+        assert fast.diagnostics == general.diagnostics
+
+
+_ODD: st.SearchStrategy[object] = st.sampled_from(
+    [
+        None,
+        "",
+        "x",
+        "吃",
+        0,
+        -1,
+        True,
+        1.5,
+        [],
+        [{"text": "a"}],
+        [{"text": "a", "x": 1}],
+        [{"text": 1}],
+        [{"image": "u"}],
+        [{"text": "a"}, {"text": "b"}],
+        {},
+        "null",
+        "stop",
+    ]
+)
+
+
+@st.composite
+def _near_miss(draw: st.DrawFn) -> bytes:
+    """A stream whose middle frame is the common frame with one thing changed."""
+    import json
+
+    message: dict[str, object] = {"content": "a", "role": "assistant"}
+    choice: dict[str, object] = {"message": message, "finish_reason": "null"}
+    body: dict[str, object] = {
+        "output": {"choices": [choice]},
+        "usage": {"input_tokens": 1, "output_tokens": 2},
+        "request_id": "r",
+    }
+    for _ in range(draw(st.integers(1, 3))):
+        where = draw(st.sampled_from(["message", "choice", "body"]))
+        target = {"message": message, "choice": choice, "body": body}[where]
+        key = draw(
+            st.sampled_from(
+                {
+                    "message": ["content", "reasoning_content", "role", "tool_calls", "extra"],
+                    "choice": ["finish_reason", "index", "logprobs", "message"],
+                    "body": ["usage", "request_id", "output"],
+                }[where]
+            )
+        )
+        if draw(st.booleans()):
+            target.pop(key, None)
+        else:
+            target[key] = draw(_ODD)
+    first = {
+        "output": {
+            "choices": [{"message": {"content": "", "role": "assistant"}, "finish_reason": "null"}]
+        },
+        "request_id": "r",
+    }
+    last = {"output": {"choices": [{"message": {"content": ""}, "finish_reason": "stop"}]}}
+    frames = [first, body, body, last]
+    head = "event:result\n:HTTP_STATUS/200\ndata:"
+    return b"".join(
+        f"id:{n}\n{head}{json.dumps(f, ensure_ascii=False)}\n\n".encode()
+        for n, f in enumerate(frames, 1)
+    )
+
+
+@pytest.mark.parametrize("mode", MODES)
+@given(raw=_near_miss())
+def test_the_inline_path_agrees_on_near_misses(mode: Mode, raw: bytes) -> None:
+    for strict in (True, False):
+        outcome = []
+        for decoder in (Decoder(mode=mode, strict=strict), GeneralOnly(mode=mode, strict=strict)):
+            try:
+                outcome.append(_with_wire(decoder.feed(raw) + decoder.close()))
+            except DecodeError as error:
+                outcome.append([(error.kind, error.frame, error.offset)])  # type: ignore[list-item]
+        assert outcome[0] == outcome[1]

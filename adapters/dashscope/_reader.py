@@ -32,6 +32,8 @@ from __future__ import annotations
 import contextlib
 from typing import Any, Literal
 
+from pydantic_core import from_json
+
 from adapters._errors import DecodeError, Diagnostic
 from adapters._json import parse_json
 from adapters.dashscope._diff import NotExtending
@@ -143,27 +145,59 @@ def status_of(comments: tuple[str, ...]) -> int | None:
     return None
 
 
+_USAGE_NAMES = (
+    "input_tokens",
+    "output_tokens",
+    "total_tokens",
+    "cached_tokens",
+    "reasoning_tokens",
+)
+_USAGE_PATHS = (
+    "input_tokens",
+    "output_tokens",
+    "total_tokens",
+    "prompt_tokens_details.cached_tokens",
+    "output_tokens_details.reasoning_tokens",
+)
+
+
+def _usage_values(usage: dict[str, Any]) -> tuple[object, ...]:
+    prompt = usage.get("prompt_tokens_details")
+    cached = prompt.get("cached_tokens") if type(prompt) is dict else None
+    if cached is None:
+        cached = usage.get("cached_tokens")
+    output = usage.get("output_tokens_details")
+    return (
+        usage.get("input_tokens"),
+        usage.get("output_tokens"),
+        usage.get("total_tokens"),
+        cached,
+        output.get("reasoning_tokens") if type(output) is dict else None,
+    )
+
+
+def _usage_ok(usage: dict[str, Any]) -> bool:
+    """Whether every count :func:`usage_counts` reads is absent or a non-negative int."""
+    for value in _usage_values(usage):
+        if value is not None and (type(value) is not int or value < 0):
+            return False
+    return True
+
+
 def usage_counts(usage: dict[str, Any], path: str = "usage") -> dict[str, int | None]:
     """The neutral counts of a DashScope ``usage`` object (running totals).
 
     ``cached_tokens`` comes from ``prompt_tokens_details.cached_tokens`` or,
     as qwen-doc-turbo sends it, a top-level ``cached_tokens``.
+
+    >>> counts = usage_counts({"input_tokens": 8, "output_tokens": 2, "cached_tokens": 4})
+    >>> counts["input_tokens"], counts["cached_tokens"], counts["total_tokens"]
+    (8, 4, None)
     """
-    prompt = usage.get("prompt_tokens_details")
-    output = usage.get("output_tokens_details")
-    cached = prompt.get("cached_tokens") if type(prompt) is dict else None
-    if cached is None:
-        cached = usage.get("cached_tokens")
-    return {
-        "input_tokens": _count(usage.get("input_tokens"), f"{path}.input_tokens"),
-        "output_tokens": _count(usage.get("output_tokens"), f"{path}.output_tokens"),
-        "total_tokens": _count(usage.get("total_tokens"), f"{path}.total_tokens"),
-        "cached_tokens": _count(cached, f"{path}.prompt_tokens_details.cached_tokens"),
-        "reasoning_tokens": _count(
-            output.get("reasoning_tokens") if type(output) is dict else None,
-            f"{path}.output_tokens_details.reasoning_tokens",
-        ),
-    }
+    values = _usage_values(usage)
+    for value, where in zip(values, _USAGE_PATHS, strict=True):
+        _count(value, f"{path}.{where}")
+    return dict(zip(_USAGE_NAMES, values, strict=True))  # type: ignore[arg-type]
 
 
 class _Choice:
@@ -187,6 +221,8 @@ class _Choice:
 
 _TEXT_FIELDS = TextDelta._fields_set
 _REASONING_FIELDS = ReasoningDelta._fields_set
+_DONE = object()  # _quick read the frame
+_UNSEEN = object()
 
 
 class Decoder:
@@ -233,6 +269,9 @@ class Decoder:
     :param strict_utf8: see :class:`~adapters.sse.SSEDecoder`.
     """
 
+    #: Take the inline path for the common frame (tests turn it off to compare).
+    _fast = True
+
     def __init__(
         self,
         *,
@@ -263,7 +302,6 @@ class Decoder:
         self._snapshots: dict[tuple[int, str, int], str] = {}
         self._logprobs: dict[int, int] = {}  # cumulative: logprob items seen per choice
         self._usage: dict[str, Any] | None = None  # the latest usage snapshot
-        self._usage_counts: dict[str, int | None] | None = None
         self._usage_sent = True  # the latest snapshot was emitted as a Usage event
         self._errored = False
         self._closed = False
@@ -274,6 +312,7 @@ class Decoder:
         self._seen: dict[tuple[int, str, int], Any] = {}
         self._extensions = 0
         self._ambiguous = False
+        self._statuses: dict[tuple[str, ...], int | None] = {}
 
     # ------------------------------------------------------------------ API
 
@@ -324,7 +363,7 @@ class Decoder:
         if self._closed:
             return []
         if self._glue is not None:
-            rest = self._glue.close()
+            rest = self._glue.close(self)
             events = self._read_frames(self._sse.feed(rest)) if rest else []
         else:
             events = []
@@ -376,6 +415,18 @@ class Decoder:
                         offset += 3
                 if self._cumulative is None:
                     self._hold(frame, number, start, out)
+                elif (
+                    self._started
+                    and frame[0] == "result"
+                    and frame[5]
+                    and not self._errored
+                    and self._fast
+                ):
+                    # Most frames of a stream: one piece of one choice's text or
+                    # reasoning. Read inline; anything else goes on, parsed.
+                    parsed = self._quick(frame, number, out)
+                    if parsed is not _DONE:
+                        self._read_frame(frame, number, start, out, parsed)
                 else:
                     self._read_frame(frame, number, start, out, None)
                 number += 1
@@ -453,20 +504,145 @@ class Decoder:
             layout["mode"] = "cumulative"
         if number == 0 and self._sse.bom:
             layout["bom"] = True
-        raw = frame.raw
-        if raw is not None:
+        body: str | None = frame[6]
+        if body is not None:
             # DashScope's own layout: result frames say :HTTP_STATUS/200, error
             # frames their status. Anything else is kept to be written back.
             if frame[0] != "error":
                 status = 200
-            expected = _layout(str(number + 1), frame[0], status, data)
-            if raw != expected:
+            if not _own_layout(body, frame[7], number, frame[0], status, data):
+                raw = body + frame[7]
                 layout["raw"] = raw
                 if frame[2] != str(number + 1):
                     layout["id"] = frame[2]
                 if frame[4] != _comments(status):
                     layout["comments"] = list(frame[4])
         return {PROVIDER: layout}
+
+    def _status(self, comments: tuple[str, ...]) -> int | None:
+        # The framing layer hands every frame with the same head the same tuple.
+        found = self._statuses.get(comments, _UNSEEN)
+        if found is _UNSEEN:
+            found = self._statuses[comments] = status_of(comments)
+        return found  # type: ignore[return-value]
+
+    def _quick(self, frame: SSEFrame, number: int, out: list[Event]) -> Any:
+        """The common frame, read inline: one choice, already started and not
+        finished, one non-empty piece of text (string, or a single text part)
+        or of reasoning, ``finish_reason`` ``"null"``, no tool calls or logprobs.
+
+        Returns ``_DONE`` when it read the frame, else what it parsed (for the
+        general reader, which then explains any problem). Nothing is changed
+        before the frame is known to be one of these.
+        """
+        data: str = frame[1]
+        try:
+            obj = from_json(data, allow_inf_nan=False, cache_strings="keys")
+        except ValueError:
+            return None
+        if type(obj) is not dict:
+            return obj
+        output = obj.get("output")
+        if type(output) is not dict:
+            return obj
+        choices = output.get("choices")
+        if type(choices) is not list or len(choices) != 1:
+            return obj
+        choice = choices[0]
+        if type(choice) is not dict or "logprobs" in choice:
+            return obj
+        reason = choice.get("finish_reason")
+        if reason is not None and reason != "null":
+            return obj
+        message = choice.get("message")
+        if type(message) is not dict or "tool_calls" in message:
+            return obj
+        index = choice.get("index", 0)
+        if type(index) is not int:
+            return obj
+        state = self._choices.get(index)
+        if state is None or not state.started or state.finished is not None:
+            return obj
+        role = message.get("role")
+        if role is not None and type(role) is not str:
+            return obj
+        content = message.get("content")
+        if type(content) is not str:
+            if type(content) is list and len(content) == 1:
+                part = content[0]
+                if type(part) is not dict or len(part) != 1:
+                    return obj
+                content = part.get("text")
+                if type(content) is not str:
+                    return obj
+            elif content is None or content == []:
+                content = ""
+            else:
+                return obj
+        reasoning = message.get("reasoning_content", "")
+        if type(reasoning) is not str:
+            return obj
+        if content:
+            if reasoning:
+                return obj
+            text, channel = content, "text"
+        elif reasoning:
+            text, channel = reasoning, "reasoning"
+        else:
+            return obj
+        request_id = obj.get("request_id")
+        if request_id is not None and type(request_id) is not str:
+            return obj
+        usage = obj.get("usage")
+        new_usage = usage is not None and usage != self._usage
+        if new_usage and (type(usage) is not dict or not _usage_ok(usage)):
+            return obj
+        if self._cumulative:
+            key = (index, channel, 0)
+            previous = self._snapshots.get(key, "")
+            if not text.startswith(previous) or len(text) == len(previous):
+                return obj
+            self._snapshots[key] = text
+            text = text[len(previous) :]
+        if new_usage:
+            self._usage, self._usage_sent = usage, False
+        if self.wire:
+            layout: dict[str, Any] = {"frame": number, "data": data}
+            if self._cumulative:
+                layout["mode"] = "cumulative"
+            body: str = frame[6]
+            if body is not None and not _own_layout(body, frame[7], number, "result", 200, data):
+                return self._read_frame_instead(frame, number, out, obj, text, channel, index)
+            wire: dict[str, Any] | None = {PROVIDER: layout}
+        else:
+            wire = None
+        if channel == "text":
+            out.append(_delta(TextDelta, "text_delta", _TEXT_FIELDS, index, text, wire))
+        else:
+            out.append(
+                _delta(ReasoningDelta, "reasoning_delta", _REASONING_FIELDS, index, text, wire)
+            )
+        return _DONE
+
+    def _read_frame_instead(  # noqa: PLR0917 - the inline path's way out
+        self,
+        frame: SSEFrame,
+        number: int,
+        out: list[Event],
+        obj: dict[str, Any],
+        text: str,
+        channel: str,
+        index: int,
+    ) -> Any:
+        """A common frame in an unusual layout: its event, with the layout kept."""
+        wire = self._wire(frame, number, frame[1], 200)
+        cls, tag, fields = (
+            (TextDelta, "text_delta", _TEXT_FIELDS)
+            if channel == "text"
+            else (ReasoningDelta, "reasoning_delta", _REASONING_FIELDS)
+        )
+        out.append(_delta(cls, tag, fields, index, text, wire))
+        return _DONE
 
     # ------------------------------------------------------------ problems
 
@@ -486,7 +662,6 @@ class Decoder:
             dict(self._snapshots),
             dict(self._logprobs),
             self._usage,
-            self._usage_counts,
             self._usage_sent,
             self._errored,
         )
@@ -498,7 +673,6 @@ class Decoder:
             self._snapshots,
             self._logprobs,
             self._usage,
-            self._usage_counts,
             self._usage_sent,
             self._errored,
         ) = saved
@@ -513,7 +687,7 @@ class Decoder:
                 "event": frame[0],
                 "data": frame[1],
                 "problem": problem,
-                "wire": self._wire(frame, number, None, status_of(frame[4])),
+                "wire": self._wire(frame, number, None, self._status(frame[4])),
             },
         )
 
@@ -670,7 +844,7 @@ class Decoder:
             body = parsed if parsed is not None else parse_json(data)
         except ValueError:
             body = data
-        status = status_of(frame[4])
+        status = self._status(frame[4])
         wire = self._wire(frame, number, data, status)
         self._error_event(body, status, wire, out)
 
@@ -720,7 +894,7 @@ class Decoder:
         if type(obj) is not dict:
             raise _expected("data", "a result object", obj)
         output = obj.get("output")
-        status = status_of(frame[4])
+        status = self._status(frame[4])
         wire = self._wire(frame, number, data, status)
         if output is None and "code" in obj and "output" not in obj:
             # An error sent as a result frame (some gateways): an error all the same.
@@ -769,10 +943,9 @@ class Decoder:
         if usage is not None:
             if type(usage) is not dict:
                 raise _expected("usage", "an object", usage)
-            counts = usage_counts(usage)
             if usage != self._usage:
+                usage_counts(usage)  # checked here, counted when emitted
                 self._usage = usage
-                self._usage_counts = counts
                 self._usage_sent = False
         choices = output.get("choices")
         if choices is not None:
@@ -786,10 +959,10 @@ class Decoder:
             self._emit_usage(out)
 
     def _emit_usage(self, out: list[Event]) -> None:
-        if self._usage_sent or self._usage_counts is None:
+        if self._usage_sent or self._usage is None:
             return
         self._usage_sent = True
-        values: dict[str, Any] = {"type": "usage", "choice": None, **self._usage_counts}
+        values: dict[str, Any] = {"type": "usage", "choice": None, **usage_counts(self._usage)}
         values["wire"] = {PROVIDER: {"usage": self._usage}} if self.wire else None
         out.append(_trusted(Usage, values))
 
@@ -1102,26 +1275,45 @@ def _comments(status: int | None) -> tuple[str, ...]:
     return () if status is None else (f"{_STATUS}{status}",)
 
 
-def _layout(id_: str, event: str | None, status: int | None, data: str | None) -> str:
-    """A frame as DashScope lays it out."""
-    lines = f"id:{id_}\n"
+def _own_layout(  # noqa: PLR0917 - one frame's parts
+    body: str, end: str, number: int, event: str | None, status: int | None, data: str | None
+) -> bool:
+    """Whether a block is exactly what DashScope writes for frame ``number``:
+    ``id:N``, ``event:...``, ``:HTTP_STATUS/NNN``, ``data:...``, a blank line.
+
+    Checked without building the frame's text: the data is the block's end
+    (the framing layer took it from there), so the head and the length decide.
+    """
+    head = f"id:{number + 1}\n"
     if event is not None:
-        lines += f"event:{event}\n"
+        head += f"event:{event}\n"
     if status is not None:
-        lines += f":{_STATUS}{status}\n"
-    if data is not None:
-        lines += f"data:{data}\n"
-    return lines + "\n"
+        head += f":{_STATUS}{status}\n"
+    if data is None:
+        return end == "\n\n" and body + "\n" == head
+    head += "data:"
+    return (
+        end == "\n\n"
+        and len(body) == len(head) + len(data)
+        and body.startswith(head)
+        and body.endswith(data)
+    )
 
 
 class _Unglue:
     """``split_glued``: a blank line before each ``id:`` line that follows
-    another line of the same block (a recorder dropped it)."""
+    another line of the same block (a recorder dropped it).
+
+    It counts the input's bytes and blocks itself, so each split is reported
+    at the same offset and frame however the input is cut into chunks.
+    """
 
     def __init__(self, limit: int) -> None:
         self._limit = limit
         self._line = b""  # the current line, until its end arrives
         self._in_block = False  # a non-blank line came since the last blank one
+        self._at = 0  # input bytes before the current line
+        self._blocks = 0  # blocks ended so far: the number of the current one
 
     def feed(self, data: bytes, owner: Decoder) -> bytes:
         text = self._line + data
@@ -1131,32 +1323,38 @@ class _Unglue:
             end = text.find(b"\n", start)
             if end < 0:
                 break
-            line = text[start : end + 1]
-            self._take(line, owner, out)
+            self._take(text[start : end + 1], owner, out)
             start = end + 1
         self._line = text[start:]
         if len(self._line) > self._limit:  # let the framing layer refuse it
             out.append(self._line)
+            self._at += len(self._line)
             self._line = b""
             self._in_block = True
         return b"".join(out)
 
     def _take(self, line: bytes, owner: Decoder, out: list[bytes]) -> None:
-        blank = line in {b"\n", b"\r\n"} or line.lstrip(b"\xef\xbb\xbf") in {b"\n", b"\r\n"}
+        blank = line.lstrip(b"\xef\xbb\xbf") in {b"\n", b"\r\n", b""}
         if not blank and line.startswith(b"id:") and self._in_block:
             out.append(b"\n")
+            self._blocks += 1
             owner._note(
                 "glued_frames",
                 "a new frame's id: line followed another line with no blank line "
                 "between them; split there (split_glued=True)",
-                owner._sse.offset,
-                owner._frame,
+                self._at,
+                self._blocks,
             )
+        elif blank and self._in_block:
+            self._blocks += 1
         self._in_block = not blank
+        self._at += len(line)
         out.append(line)
 
-    def close(self) -> bytes:
+    def close(self, owner: Decoder) -> bytes:
         rest, self._line = self._line, b""
-        if rest.startswith(b"id:") and self._in_block:
-            return b"\n" + rest
-        return rest
+        if not rest:
+            return b""
+        out: list[bytes] = []
+        self._take(rest, owner, out)
+        return b"".join(out)

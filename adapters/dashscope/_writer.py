@@ -210,6 +210,7 @@ class Encoder:
         self._checkers: dict[str, Decoder] = {}
         self._in_step = True  # every decoded frame so far was written as it came
         self._unplaced = False  # a Usage event that no written frame carries yet
+        self._last_choice: int | None = None  # the choice of the latest built frame
 
     # ------------------------------------------------------------------ API
 
@@ -257,7 +258,7 @@ class Encoder:
         of its own, so that it is not lost."""
         if not self._unplaced:
             return b""
-        self._build([], None)
+        self._build([], None, empty=True)
         return self._release()
 
     def _gather(self, event: Event, rank: int) -> bytes:
@@ -287,7 +288,7 @@ class Encoder:
             return encode_frame(SSEFrame(comments=(event.text,)), space=False)
         if isinstance(event, Passthrough) and event.provider == PROVIDER:
             # A frame that said nothing, built: written as an empty frame.
-            self._build([event], None)
+            self._build([event], None, empty=True)
             return self._release()
         if isinstance(event, UnknownFrame) and event.provider == PROVIDER:
             self._count += 1
@@ -372,8 +373,15 @@ class Encoder:
             checker = self._checkers[mode] = Decoder(mode=mode, wire=False)  # type: ignore[arg-type]
         return checker
 
-    def _build(self, group: list[Event], layout: dict[str, Any] | None) -> None:
+    def _build(
+        self, group: list[Event], layout: dict[str, Any] | None, *, empty: bool = False
+    ) -> None:
         parts = self._parts(group)
+        if empty and self._last_choice is not None:
+            # A frame that says nothing still names the choice being generated,
+            # as DashScope's own empty frames do (clients read choices[0]);
+            # cumulative output repeats its text so far.
+            parts[self._last_choice] = _Part()
         data = layout.get("data") if layout is not None else None
         if data is None and layout is not None and type(layout.get("raw")) is str:
             # A block of id lines or lines the standard ignores: as it came.
@@ -417,6 +425,7 @@ class Encoder:
             if type(event) not in _RANK:
                 continue
             choice: int = event.choice  # type: ignore[assignment]
+            self._last_choice = choice
             part = parts.get(choice)
             if part is None:
                 part = parts[choice] = _Part()
