@@ -502,6 +502,48 @@ class SSEDecoder:
         """Bytes fed so far."""
         return self._fed
 
+    def _take_back(self) -> bytes | None:
+        """For a codec's inline path: the bytes of an unfinished block, given
+        back as if never fed (``b""`` if none), or ``None`` if the decoder holds
+        anything else (blank lines, repaired text, a split CRLF) and must go on.
+        """
+        if not (
+            self._ok
+            and self._started
+            and not self._lead
+            and not self._after_cr
+            and not self._marks
+            and not self._fixes
+        ):
+            return None
+        text = "".join(self._pieces)
+        data = text.encode("utf-8") + self._held
+        self._pieces.clear()
+        self._pending = 0
+        self._held = b""
+        self._fed -= len(data)
+        self._chars -= len(text)
+        return data
+
+    def _skip(self, size: int, frames: int, last_id: bytes | None) -> None:
+        """Count ``size`` bytes holding ``frames`` whole frames that a codec read
+        itself from a :meth:`_clean` state (its inline path)."""
+        self._fed += size
+        self._frames += frames
+        if last_id is not None:
+            self.last_event_id = last_id.decode("ascii")
+
+    @property
+    def frames_end(self) -> int:
+        """Byte offset just after the last frame returned: where the input that
+        belongs to no frame yet (blank lines, an unfinished block) starts.
+
+        Codecs use it to place frames without counting each frame's bytes.
+        """
+        if not self._pieces and not self._lead and not self._fixes:
+            return self._fed - len(self._held)
+        return self._offset_of(self._lead + "".join(self._pieces))
+
     @property
     def trailer(self) -> str:
         """Blank lines after the last frame, which belong to no frame.

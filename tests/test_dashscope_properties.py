@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 from typing import Literal, get_args
 
 import pytest
@@ -310,4 +311,91 @@ def test_the_inline_path_agrees_on_near_misses(mode: Mode, raw: bytes) -> None:
                 outcome.append(_with_wire(decoder.feed(raw) + decoder.close()))
             except DecodeError as error:
                 outcome.append([(error.kind, error.frame, error.offset)])  # type: ignore[list-item]
+        assert outcome[0] == outcome[1]
+
+
+@pytest.mark.parametrize("mode", MODES)
+@given(data=st.data())
+def test_an_error_names_the_exact_frame_and_byte_offset(mode: Mode, data: st.DataObject) -> None:
+    """However many frames the inline path read before it, and however the input
+    is cut, a bad frame is reported at its own number and byte offset."""
+    from adapters.sse import decode_frames
+
+    raw = data.draw(dashscope_streams(mode))
+    frames = decode_frames(raw)
+    bad = data.draw(st.integers(min_value=0, max_value=len(frames) - 1))
+    offset = sum(len((f.raw or "").encode()) for f in frames[:bad])
+    head = b"\xef\xbb\xbf" if data.draw(st.booleans()) else b""
+    broken = head + raw[:offset] + b"id:x\nevent:result\ndata:{bad\n\n" + raw[offset:]
+    chunks = data.draw(chunkings(broken))
+    with pytest.raises(DecodeError) as info:
+        decoded(chunks, mode)
+    assert (info.value.kind, info.value.frame) == ("invalid_json", bad)
+    assert info.value.offset == offset + len(head)
+
+
+def _canonical_frame(n: int, data: bytes) -> bytes:
+    return b"id:%d\nevent:result\n:HTTP_STATUS/200\ndata:" % n + data + b"\n\n"
+
+
+_FIRST = (
+    b'{"output":{"choices":[{"message":{"content":"a","role":"assistant"},'
+    b'"finish_reason":"null"}]},"request_id":"r"}'
+)
+
+
+def _piece(message: bytes) -> bytes:
+    return b'{"output":{"choices":[{"message":{' + message + b'},"finish_reason":"null"}]}}'
+
+
+_LONG = "长".encode() * 3000
+_MIDDLE = [
+    _piece(b'"content":"' + _LONG + b'","role":"assistant"'),
+    _piece(b'"content":"b","role":"assistant"'),
+    _piece(b'"content":"\xff","role":"assistant"'),
+    _piece(b'"content":"c",\r"role":"assistant"'),
+    b" " + _piece(b'"content":"d","role":"assistant"'),
+    _piece(
+        b'"content":"e","tool_calls":[{"index":0,"id":"c",'
+        b'"function":{"name":"f","arguments":"{}"}}],"role":"assistant"'
+    ),
+    b'{"output":{"choices":[{"message":{"content":"' + _LONG + b'",}]}}',
+    b"{not json",
+    _piece(b'"content":"g","role":"assistant"').replace(b"]}}", b']},\n"x":1}'),
+]
+_LAST = (
+    b'{"output":{"choices":[{"message":{"content":"","role":"assistant"},"finish_reason":"stop"}]}}'
+)
+
+
+@given(
+    middle=st.lists(st.sampled_from(range(len(_MIDDLE))), min_size=1, max_size=4),
+    skip_id=st.booleans(),
+    cuts=st.lists(st.integers(min_value=0, max_value=1 << 20), max_size=12),
+    limit=st.sampled_from([1 << 16, 12_000]),
+)
+def test_the_byte_path_agrees_with_the_framing_layer(
+    middle: list[int], skip_id: bool, cuts: list[int], limit: int
+) -> None:
+    """Below the framing layer the inline path reads canonical frames itself;
+    whatever the frames (long, invalid UTF-8, a CR, a leading space, tool calls,
+    bad JSON, two lines), and however cut, it gives what the framing layer and
+    the general reader give, errors and their offsets included."""
+    frames = [_FIRST, *(_MIDDLE[k] for k in middle), _LAST]
+    raw = b"".join(
+        _canonical_frame(n + (1 if skip_id and n > 2 else 0), f) for n, f in enumerate(frames, 1)
+    )
+    points = [0, *sorted(c % (len(raw) + 1) for c in cuts), len(raw)]
+    chunks = [raw[a:b] for a, b in itertools.pairwise(points)]
+    for strict in (True, False):
+        outcome = []
+        for cls in (Decoder, GeneralOnly):
+            decoder = cls(mode="incremental", strict=strict, max_buffer_size=limit)
+            try:
+                events = [e for chunk in chunks for e in decoder.feed(chunk)]
+                events += decoder.close()
+                events += decoder.close()
+                outcome.append((_with_wire(events), decoder.diagnostics))
+            except DecodeError as error:
+                outcome.append(([(error.kind, error.frame, error.offset)], []))  # type: ignore[list-item]
         assert outcome[0] == outcome[1]

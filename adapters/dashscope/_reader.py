@@ -30,12 +30,13 @@ Facts from recordings (docs/dashscope.md has the sources), each used below:
 from __future__ import annotations
 
 import contextlib
+import json
 from typing import Any, Literal
 
 from pydantic_core import from_json
 
 from adapters._errors import DecodeError, Diagnostic
-from adapters._json import parse_json
+from adapters._json import LARGE, _no_constant, parse_json
 from adapters.dashscope._diff import NotExtending
 from adapters.dashscope._wire import finish_reason
 from adapters.events import (
@@ -222,6 +223,8 @@ class _Choice:
 _TEXT_FIELDS = TextDelta._fields_set
 _REASONING_FIELDS = ReasoningDelta._fields_set
 _DONE = object()  # _quick read the frame
+_OK = ("HTTP_STATUS/200",)
+_new_tuple = tuple.__new__
 _UNSEEN = object()
 
 
@@ -313,6 +316,10 @@ class Decoder:
         self._extensions = 0
         self._ambiguous = False
         self._statuses: dict[tuple[str, ...], int | None] = {}
+        # Bytes the inline path holds: the start of a frame not complete yet
+        # (None while the framing layer reads).
+        self._scan: list[bytes] | None = None
+        self._scan_size = 0
 
     # ------------------------------------------------------------------ API
 
@@ -347,7 +354,131 @@ class Decoder:
             raise self._failure
         if self._glue is not None:
             data = self._glue.feed(bytes(data), self)
+        elif self._fast and self._started and self._cumulative is not None:
+            if self._scan is None:
+                back = self._sse._take_back()
+                if back is not None:
+                    self._scan = [back] if back else []
+                    self._scan_size = len(back)
+            if self._scan is not None:
+                return self._read_bytes(bytes(data))
         return self._read_frames(self._sse.feed(data))
+
+    def _read_bytes(self, data: bytes) -> list[Event]:
+        """The inline path on bytes, below the framing layer: frames laid out
+        exactly as DashScope writes them (``id:N``, ``event:result``,
+        ``:HTTP_STATUS/200``, one ``data:`` line, a blank line) whose content the
+        inline path reads are read straight from the bytes. At the first frame
+        that is anything else, the rest goes to the framing layer, which is in
+        the state it would be in had it read every byte itself.
+        """
+        parts = self._scan
+        if parts:  # the start of a frame is held
+            if b"\n" not in data:
+                # Still inside that frame: gather, and look at it once it is whole.
+                parts.append(data)
+                self._scan_size += len(data)
+                if self._scan_size <= self._sse.max_buffer_size:
+                    return []
+                self._scan = None  # longer than a frame may be: the framing layer says so
+                return self._read_frames(self._sse.feed(b"".join(parts)))
+            scan = b"".join(parts) + data
+        else:
+            scan = data
+        out: list[Event] = []
+        pos = 0
+        number = self._frame
+        last_id: bytes | None = None
+        status = b"\nevent:result\n:HTTP_STATUS/200\ndata:"
+        wait = False  # stopped at the start of a frame that has not all arrived
+        try:
+            while not self._errored:
+                left = len(scan) - pos
+                if not left:
+                    wait = True
+                    break
+                frame_id = b"%d" % (number + 1)
+                head = b"id:" + frame_id + status
+                if left < len(head):
+                    wait = head.startswith(scan[pos:])
+                    break
+                if not scan.startswith(head, pos):
+                    break
+                # One memchr for the data line's end, which must be followed by
+                # the blank line (a two-byte search is many times slower).
+                start = pos + len(head)
+                end = scan.find(b"\n", start)
+                if end < 0 or end + 1 == len(scan):
+                    wait = True
+                    break
+                if (
+                    scan[end + 1] != 10  # "\n": one data line, then the blank line
+                    or scan.find(b"\r", start, end) >= 0
+                    or scan.startswith(b" ", start)
+                ):
+                    break
+                body = scan[start:end]
+                obj: Any = None
+                text: str | None = None
+                if len(body) <= LARGE:
+                    try:
+                        obj = from_json(body, allow_inf_nan=False, cache_strings="keys")
+                    except ValueError:
+                        obj = None  # the general reader parses again, and explains
+                else:  # long text: decode once, parse with the standard library
+                    try:
+                        text = body.decode("utf-8")
+                    except UnicodeDecodeError:
+                        break  # the framing layer repairs it, and says so
+                    try:
+                        obj = json.loads(text, parse_constant=_no_constant)
+                    except (ValueError, RecursionError):
+                        obj = None
+                if (
+                    obj is None
+                    or self._quick_obj(obj, body if text is None else text, number, out, None)
+                    is not _DONE
+                ):
+                    # Laid out as usual, read by the general reader (parsed already).
+                    if text is None:
+                        try:
+                            text = body.decode("utf-8")
+                        except UnicodeDecodeError:
+                            break
+                    frame = _new_tuple(
+                        SSEFrame,
+                        (
+                            "result",
+                            text,
+                            frame_id.decode(),
+                            None,
+                            _OK,
+                            True,
+                            head.decode("ascii") + text,  # the frame's own text, as read
+                            "\n\n",
+                        ),
+                    )
+                    try:
+                        self._read_frame(frame, number, self._sse.offset + pos, out, obj)
+                    except _StopError:
+                        pos, number, last_id = end + 2, number + 1, frame_id
+                        return out
+                pos = end + 2
+                number += 1
+                last_id = frame_id
+        finally:
+            if pos:
+                self._sse._skip(pos, number - self._frame, last_id)
+                self._frame = number
+                self._offset = self._sse.offset
+        rest = scan[pos:]
+        if wait and len(rest) <= self._sse.max_buffer_size:
+            # Every whole frame was read: keep the start of the next one.
+            self._scan = [rest] if rest else []
+            self._scan_size = len(rest)
+            return out
+        self._scan = None  # back to the framing layer
+        return out + self._read_frames(self._sse.feed(rest))
 
     def close(self) -> list[Event]:
         """End of input: read a final unterminated frame (and any held by
@@ -362,11 +493,13 @@ class Decoder:
             raise self._failure
         if self._closed:
             return []
+        events: list[Event] = []
+        if self._scan is not None:
+            held, self._scan = b"".join(self._scan), None
+            events += self._read_frames(self._sse.feed(held)) if held else []
         if self._glue is not None:
             rest = self._glue.close(self)
-            events = self._read_frames(self._sse.feed(rest)) if rest else []
-        else:
-            events = []
+            events += self._read_frames(self._sse.feed(rest)) if rest else []
         events += self._read_frames(self._sse.close())
         if self._failure is None and self._cumulative is None:
             # A failure is kept, and raised below if no event came before it.
@@ -393,30 +526,29 @@ class Decoder:
         """Read one already-decoded SSE frame (for callers with their own framing)."""
         if self._failure is not None:
             raise self._failure
-        return self._read_frames([frame])
+        return self._read_frames([frame], framed=False)
 
     # ------------------------------------------------------------ framing
 
-    def _read_frames(self, frames: list[SSEFrame]) -> list[Event]:
+    def _read_frames(self, frames: list[SSEFrame], *, framed: bool = True) -> list[Event]:
+        """Read frames; ``framed`` when they come from this decoder's framing layer.
+
+        Byte offsets are counted only when a frame needs one (the general path
+        reports them in errors and diagnostics): the inline path needs none, and
+        the framing layer knows where its last frame ended.
+        """
         out: list[Event] = []
-        number = self._frame
-        offset = self._offset
+        first = self._frame
+        number = first
+        base = self._offset  # byte offset of frames[counted]
+        if first == 0 and framed and self._sse.bom:
+            base = 3  # the first frame starts after the byte order mark
+        counted = 0
         try:
-            for frame in frames:
-                start = offset
-                body: str | None = frame[6]
-                if body is not None:
-                    end: str = frame[7]
-                    if body.isascii() and end.isascii():  # O(1) in CPython
-                        offset += len(body) + len(end)
-                    else:
-                        offset += len((body + end).encode("utf-8", "surrogatepass"))
-                    if number == 0 and self._sse.bom:
-                        offset += 3
-                if self._cumulative is None:
-                    self._hold(frame, number, start, out)
-                elif (
-                    self._started
+            for index, frame in enumerate(frames):
+                if (
+                    self._cumulative is not None
+                    and self._started
                     and frame[0] == "result"
                     and frame[5]
                     and not self._errored
@@ -426,16 +558,38 @@ class Decoder:
                     # reasoning. Read inline; anything else goes on, parsed.
                     parsed = self._quick(frame, number, out)
                     if parsed is not _DONE:
-                        self._read_frame(frame, number, start, out, parsed)
+                        base, counted = self._count_to(frames, index, base, counted)
+                        self._read_frame(frame, number, base, out, parsed)
                 else:
-                    self._read_frame(frame, number, start, out, None)
+                    base, counted = self._count_to(frames, index, base, counted)
+                    if self._cumulative is None:
+                        self._hold(frame, number, base, out)
+                    else:
+                        self._read_frame(frame, number, base, out, None)
                 number += 1
         except _StopError:
             number += 1
         finally:
             self._frame = number
-            self._offset = offset
+            if framed:
+                self._offset = self._sse.frames_end
+            else:
+                self._offset = self._count_to(frames, len(frames), base, counted)[0]
         return out
+
+    @staticmethod
+    def _count_to(frames: list[SSEFrame], index: int, base: int, counted: int) -> tuple[int, int]:
+        """The byte offset of ``frames[index]``, from that of ``frames[counted]``."""
+        for frame in frames[counted:index]:
+            body: str | None = frame[6]
+            if body is not None:
+                end: str = frame[7]
+                if body.isascii() and end.isascii():  # O(1) in CPython
+                    base += len(body) + len(end)
+                else:
+                    base += len((body + end).encode("utf-8", "surrogatepass"))
+            counted += 1
+        return base, counted
 
     def _read_frame(
         self, frame: SSEFrame, number: int, start: int, out: list[Event], parsed: Any
@@ -537,9 +691,20 @@ class Decoder:
         """
         data: str = frame[1]
         try:
-            obj = from_json(data, allow_inf_nan=False, cache_strings="keys")
+            obj = (
+                from_json(data, allow_inf_nan=False, cache_strings="keys")
+                if len(data) <= LARGE
+                else parse_json(data)
+            )
         except ValueError:
             return None
+        return self._quick_obj(obj, data, number, out, frame)
+
+    def _quick_obj(
+        self, obj: Any, data: str | bytes, number: int, out: list[Event], frame: SSEFrame | None
+    ) -> Any:
+        """:meth:`_quick` on a parsed frame; ``frame`` is ``None`` when the
+        caller checked that it is laid out as DashScope lays frames out."""
         if type(obj) is not dict:
             return obj
         output = obj.get("output")
@@ -607,11 +772,19 @@ class Decoder:
         if new_usage:
             self._usage, self._usage_sent = usage, False
         if self.wire:
-            layout: dict[str, Any] = {"frame": number, "data": data}
+            # Bytes from below the framing layer: the parser took them, so UTF-8.
+            kept = data.decode("utf-8") if type(data) is bytes else data
+            layout: dict[str, Any] = {"frame": number, "data": kept}
             if self._cumulative:
                 layout["mode"] = "cumulative"
-            body: str = frame[6]
-            if body is not None and not _own_layout(body, frame[7], number, "result", 200, data):
+            if frame is not None and not _own_layout(
+                frame[6],
+                frame[7],
+                number,
+                "result",
+                200,
+                kept,  # type: ignore[arg-type]
+            ):
                 return self._read_frame_instead(frame, number, out, obj, text, channel, index)
             wire: dict[str, Any] | None = {PROVIDER: layout}
         else:
@@ -1281,22 +1454,27 @@ def _own_layout(  # noqa: PLR0917 - one frame's parts
     """Whether a block is exactly what DashScope writes for frame ``number``:
     ``id:N``, ``event:...``, ``:HTTP_STATUS/NNN``, ``data:...``, a blank line.
 
-    Checked without building the frame's text: the data is the block's end
-    (the framing layer took it from there), so the head and the length decide.
+    Checked without building the frame's text: the head, the length, and the
+    data in its place.
     """
     head = f"id:{number + 1}\n"
     if event is not None:
         head += f"event:{event}\n"
     if status is not None:
         head += f":{_STATUS}{status}\n"
+    # The framing layer hands a block either as its text and the blank line
+    # ("\n\n") apart, or (when it met a CR in the chunk) as one text.
+    if end == "\n\n":
+        stop = len(body)
+    elif not end and body.endswith("\n\n"):
+        stop = len(body) - 2
+    else:
+        return False
     if data is None:
-        return end == "\n\n" and body + "\n" == head
+        return body[:stop] + "\n" == head
     head += "data:"
     return (
-        end == "\n\n"
-        and len(body) == len(head) + len(data)
-        and body.startswith(head)
-        and body.endswith(data)
+        stop == len(head) + len(data) and body.startswith(head) and body.startswith(data, len(head))
     )
 
 
