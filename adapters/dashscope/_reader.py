@@ -222,6 +222,7 @@ class _Choice:
 
 _TEXT_FIELDS = TextDelta._fields_set
 _REASONING_FIELDS = ReasoningDelta._fields_set
+_TOOL_FIELDS = ToolCallDelta._fields_set
 _DONE = object()  # _quick read the frame
 _OK = ("HTTP_STATUS/200",)
 _new_tuple = tuple.__new__
@@ -720,7 +721,7 @@ class Decoder:
         if reason is not None and reason != "null":
             return obj
         message = choice.get("message")
-        if type(message) is not dict or "tool_calls" in message:
+        if type(message) is not dict:
             return obj
         index = choice.get("index", 0)
         if type(index) is not int:
@@ -747,7 +748,33 @@ class Decoder:
         reasoning = message.get("reasoning_content", "")
         if type(reasoning) is not str:
             return obj
-        if content:
+        calls = message.get("tool_calls")
+        tool = -1
+        if calls is not None:
+            # A tool call's continuation: one fragment of arguments for a call
+            # already opened, no id (or ""), no name.
+            if self._cumulative or content or reasoning or type(calls) is not list:
+                return obj
+            if len(calls) != 1:
+                return obj
+            call = calls[0]
+            if type(call) is not dict:
+                return obj
+            tool = call.get("index", 0)
+            if type(tool) is not int or tool not in state.tools or call.get("id"):
+                return obj
+            function = call.get("function")
+            if type(function) is not dict or function.get("name"):
+                return obj
+            text = function.get("arguments")
+            if type(text) is not str or not text:
+                return obj
+            if "id" in call and type(call["id"]) is not str:
+                return obj
+            if "name" in function and type(function["name"]) is not str:
+                return obj
+            channel = "tool"
+        elif content:
             if reasoning:
                 return obj
             text, channel = content, "text"
@@ -773,48 +800,42 @@ class Decoder:
             self._usage, self._usage_sent = usage, False
         if self.wire:
             # Bytes from below the framing layer: the parser took them, so UTF-8.
-            kept = data.decode("utf-8") if type(data) is bytes else data
-            layout: dict[str, Any] = {"frame": number, "data": kept}
-            if self._cumulative:
-                layout["mode"] = "cumulative"
+            kept: str = data.decode("utf-8") if isinstance(data, bytes) else data
             if frame is not None and not _own_layout(
-                frame[6],
-                frame[7],
-                number,
-                "result",
-                200,
-                kept,  # type: ignore[arg-type]
+                frame[6], frame[7], number, "result", 200, kept
             ):
-                return self._read_frame_instead(frame, number, out, obj, text, channel, index)
-            wire: dict[str, Any] | None = {PROVIDER: layout}
+                wire: dict[str, Any] | None = self._wire(frame, number, kept, 200)
+            else:
+                layout: dict[str, Any] = {"frame": number, "data": kept}
+                if self._cumulative:
+                    layout["mode"] = "cumulative"
+                wire = {PROVIDER: layout}
         else:
             wire = None
         if channel == "text":
             out.append(_delta(TextDelta, "text_delta", _TEXT_FIELDS, index, text, wire))
-        else:
+        elif channel == "reasoning":
             out.append(
                 _delta(ReasoningDelta, "reasoning_delta", _REASONING_FIELDS, index, text, wire)
             )
-        return _DONE
-
-    def _read_frame_instead(  # noqa: PLR0917 - the inline path's way out
-        self,
-        frame: SSEFrame,
-        number: int,
-        out: list[Event],
-        obj: dict[str, Any],
-        text: str,
-        channel: str,
-        index: int,
-    ) -> Any:
-        """A common frame in an unusual layout: its event, with the layout kept."""
-        wire = self._wire(frame, number, frame[1], 200)
-        cls, tag, fields = (
-            (TextDelta, "text_delta", _TEXT_FIELDS)
-            if channel == "text"
-            else (ReasoningDelta, "reasoning_delta", _REASONING_FIELDS)
-        )
-        out.append(_delta(cls, tag, fields, index, text, wire))
+        else:
+            event = _new(ToolCallDelta)
+            _set_dict(
+                event,
+                {
+                    "type": "tool_call_delta",
+                    "choice": index,
+                    "index": tool,
+                    "id": None,
+                    "name": None,
+                    "arguments": text,
+                    "wire": wire,
+                },
+            )
+            _set_fields(event, _TOOL_FIELDS)
+            _set_extra(event, None)
+            _set_private(event, None)
+            out.append(event)
         return _DONE
 
     # ------------------------------------------------------------ problems
