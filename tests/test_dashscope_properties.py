@@ -235,7 +235,24 @@ def test_the_inline_path_agrees_with_the_general_reader(mode: Mode, data: st.Dat
         assert fast.diagnostics == general.diagnostics
 
 
-_ODD: st.SearchStrategy[object] = st.sampled_from(
+_CALLS = [
+    [{"index": 0, "id": "", "type": "function", "function": {"arguments": "{}"}}],
+    [{"index": 0, "function": {"arguments": "x"}}],
+    [{"function": {"arguments": "x"}}],
+    [{"index": 0, "id": "c2", "function": {"arguments": "x"}}],
+    [{"index": 3, "id": "", "function": {"arguments": "x"}}],
+    [{"index": 0, "function": {"name": "g", "arguments": "x"}}],
+    [{"index": 0, "function": {"name": "", "arguments": "x"}}],
+    [{"index": 0, "function": {"arguments": ""}}],
+    [{"index": 0, "function": {"arguments": 5}}],
+    [{"index": 0, "id": 5, "function": {"arguments": "x"}}],
+    [{"index": 0, "function": {"name": 5, "arguments": "x"}}],
+    [{"index": 0, "function": "x"}],
+    [{"index": True, "function": {"arguments": "x"}}],
+    [1],
+    [{"index": 0, "function": {"arguments": "x"}}, {"index": 0, "function": {"arguments": "y"}}],
+]
+_ODD: st.SearchStrategy[object] = st.sampled_from(_CALLS) | st.sampled_from(
     [
         None,
         "",
@@ -263,7 +280,15 @@ def _near_miss(draw: st.DrawFn) -> bytes:
     """A stream whose middle frame is the common frame with one thing changed."""
     import json
 
-    message: dict[str, object] = {"content": "a", "role": "assistant"}
+    message: dict[str, object] = draw(
+        st.sampled_from(
+            [
+                {"content": "a", "role": "assistant"},
+                {"content": "", "tool_calls": _CALLS[0], "role": "assistant"},
+            ]
+        )
+    )
+    message = dict(message)
     choice: dict[str, object] = {"message": message, "finish_reason": "null"}
     body: dict[str, object] = {
         "output": {"choices": [choice]},
@@ -286,9 +311,15 @@ def _near_miss(draw: st.DrawFn) -> bytes:
             target.pop(key, None)
         else:
             target[key] = draw(_ODD)
+    opened = [{"index": 0, "id": "c", "type": "function", "function": {"name": "f"}}]
     first = {
         "output": {
-            "choices": [{"message": {"content": "", "role": "assistant"}, "finish_reason": "null"}]
+            "choices": [
+                {
+                    "message": {"content": "", "role": "assistant", "tool_calls": opened},
+                    "finish_reason": "null",
+                }
+            ]
         },
         "request_id": "r",
     }
@@ -308,7 +339,10 @@ def test_the_inline_path_agrees_on_near_misses(mode: Mode, raw: bytes) -> None:
         outcome = []
         for decoder in (Decoder(mode=mode, strict=strict), GeneralOnly(mode=mode, strict=strict)):
             try:
-                outcome.append(_with_wire(decoder.feed(raw) + decoder.close()))
+                # Frame by frame: after the first, the inline path reads the bytes.
+                pieces = [piece + b"\n\n" for piece in raw.split(b"\n\n") if piece]
+                events = [e for piece in pieces for e in decoder.feed(piece)]
+                outcome.append(_with_wire(events + decoder.close()))
             except DecodeError as error:
                 outcome.append([(error.kind, error.frame, error.offset)])  # type: ignore[list-item]
         assert outcome[0] == outcome[1]
