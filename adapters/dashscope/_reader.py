@@ -37,6 +37,7 @@ from pydantic_core import from_json
 
 from adapters._errors import DecodeError, Diagnostic
 from adapters._json import LARGE, _no_constant, parse_json
+from adapters._shape import ShapeError, StopDecoding, expected
 from adapters.dashscope._diff import NotExtending
 from adapters.dashscope._wire import finish_reason
 from adapters.events import (
@@ -81,34 +82,12 @@ AUTO_EXTENSIONS = 2
 _STATUS = "HTTP_STATUS/"
 
 
-class _BadFrameError(Exception):
-    """A shape problem found while reading one frame; becomes a DecodeError."""
-
-    def __init__(self, kind: str, message: str) -> None:
-        super().__init__(message)
-        self.kind = kind
-        self.message = message
+_BadFrameError = ShapeError
+_StopError = StopDecoding
 
 
-class _StopError(Exception):
-    """Decoding stops here: a strict decoder failed after returning some events."""
-
-
-def _type_name(value: object) -> str:
-    if value is None:
-        return "null"
-    return {
-        str: "a string",
-        int: "a number",
-        float: "a number",
-        bool: "a boolean",
-        list: "an array",
-        dict: "an object",
-    }.get(type(value), type(value).__name__)
-
-
-def _expected(path: str, what: str, value: object) -> _BadFrameError:
-    return _BadFrameError("invalid_frame", f"{path}: expected {what}, got {_type_name(value)}")
+def _expected(path: str, what: str, value: object) -> ShapeError:
+    return expected("invalid_frame", path, what, value)
 
 
 def _opt_str(value: object, path: str) -> str | None:

@@ -42,6 +42,7 @@ from pydantic_core import from_json
 
 from adapters._errors import DecodeError, Diagnostic
 from adapters._json import parse_json
+from adapters._shape import ShapeError, StopDecoding, expected
 from adapters.events import (
     ChoiceStart,
     Comment,
@@ -76,30 +77,11 @@ DONE = "[DONE]"
 CHUNK_OBJECT = "chat.completion.chunk"
 
 
-class _BadChunkError(Exception):
-    """A shape problem found while reading one frame; becomes a DecodeError."""
-
-    def __init__(self, kind: str, message: str) -> None:
-        super().__init__(message)
-        self.kind = kind
-        self.message = message
+_BadChunkError = ShapeError
 
 
-def _type_name(value: object) -> str:
-    if value is None:
-        return "null"
-    return {
-        str: "a string",
-        int: "a number",
-        float: "a number",
-        bool: "a boolean",
-        list: "an array",
-        dict: "an object",
-    }.get(type(value), type(value).__name__)
-
-
-def _expected(path: str, what: str, value: object) -> _BadChunkError:
-    return _BadChunkError("invalid_chunk", f"{path}: expected {what}, got {_type_name(value)}")
+def _expected(path: str, what: str, value: object) -> ShapeError:
+    return expected("invalid_chunk", path, what, value)
 
 
 def _opt_str(value: object, path: str) -> str | None:
@@ -139,8 +121,7 @@ def _parse(data: str) -> Any:
         ) from None
 
 
-class _StopError(Exception):
-    """Decoding stops here: a strict decoder failed after returning some events."""
+_StopError = StopDecoding
 
 
 class _Choice:
