@@ -209,6 +209,23 @@ def _logprobs(draw: st.DrawFn) -> list[dict[str, Any]] | None:
     ]
 
 
+def _tool_call(
+    draw: st.DrawFn, choice: int, open_calls: int, continuation: st.SearchStrategy[str]
+) -> ToolCallDelta:
+    """A new call's first fragment (id, maybe a name, arguments), or a
+    continuation of an open one with arguments drawn from ``continuation``."""
+    if open_calls == 0 or draw(st.booleans()):
+        return ToolCallDelta(
+            choice=choice,
+            index=open_calls,
+            id=draw(_TEXT.filter(bool)),
+            name=draw(st.none() | _TEXT.filter(bool)),
+            arguments=draw(_TEXT),
+        )
+    index = draw(st.integers(min_value=0, max_value=open_calls - 1))
+    return ToolCallDelta(choice=choice, index=index, arguments=draw(continuation))
+
+
 @st.composite
 def _choice_events(draw: st.DrawFn, choice: int) -> list[Event]:
     """One choice's events in order: start, content fragments, finish (maybe)."""
@@ -228,20 +245,9 @@ def _choice_events(draw: st.DrawFn, choice: int) -> list[Event]:
         elif kind == "refusal":
             events.append(RefusalDelta(choice=choice, text=draw(_TEXT.filter(bool))))
         elif kind == "tool":
-            if open_calls == 0 or draw(st.booleans()):
-                events.append(
-                    ToolCallDelta(
-                        choice=choice,
-                        index=open_calls,
-                        id=draw(_TEXT.filter(bool)),
-                        name=draw(st.none() | _TEXT.filter(bool)),
-                        arguments=draw(_TEXT),
-                    )
-                )
-                open_calls += 1
-            else:
-                index = draw(st.integers(min_value=0, max_value=open_calls - 1))
-                events.append(ToolCallDelta(choice=choice, index=index, arguments=draw(_TEXT)))
+            call = _tool_call(draw, choice, open_calls, _TEXT)
+            events.append(call)
+            open_calls = max(open_calls, call.index + 1)
         elif kind == "function":
             name = None if function_open else draw(_TEXT.filter(bool))
             function_open = True
@@ -268,21 +274,10 @@ def _dashscope_choice(draw: st.DrawFn, choice: int, text_format: bool) -> list[E
         elif kind == "reasoning":
             events.append(ReasoningDelta(choice=choice, text=draw(_TEXT.filter(bool))))
         elif kind == "tool":
-            if open_calls == 0 or draw(st.booleans()):
-                events.append(
-                    ToolCallDelta(
-                        choice=choice,
-                        index=open_calls,
-                        id=draw(_TEXT.filter(bool)),
-                        name=draw(st.none() | _TEXT.filter(bool)),
-                        arguments=draw(_TEXT),
-                    )
-                )
-                open_calls += 1
-            else:  # a continuation says something only with arguments
-                index = draw(st.integers(min_value=0, max_value=open_calls - 1))
-                arguments = draw(_TEXT.filter(bool))
-                events.append(ToolCallDelta(choice=choice, index=index, arguments=arguments))
+            # A continuation says something to DashScope only with arguments.
+            call = _tool_call(draw, choice, open_calls, _TEXT.filter(bool))
+            events.append(call)
+            open_calls = max(open_calls, call.index + 1)
         else:
             content = draw(_logprobs().filter(bool))
             events.append(Logprobs(choice=choice, content=content))
