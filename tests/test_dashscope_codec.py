@@ -252,11 +252,16 @@ def test_text_format_and_string_null_finish_reason() -> None:
 
 def test_list_content_parts_and_other_items() -> None:
     frame = _message([{"text": "看"}, {"image_hw": [1, 2]}, {"text": "图"}], finish="stop")
-    events = _decode(_frame(frame), mode="cumulative")
-    assert [e for e in events if isinstance(e, TextDelta)] == [
+    # Incremental: each item's piece, in order. Cumulative: the items' text in
+    # order is one snapshot (so an item growing before a later one reads right).
+    pieces = _decode(_frame(frame), mode="incremental")
+    assert [e for e in pieces if isinstance(e, TextDelta)] == [
         TextDelta(text="看"),
         TextDelta(text="图"),
     ]
+    events = _decode(_frame(frame), mode="cumulative")
+    assert [e for e in events if isinstance(e, TextDelta)] == [TextDelta(text="看图")]
+    assert adapters.encode(pieces, provider="dashscope", mode="incremental") == _frame(frame)
     assert adapters.encode(events, provider="dashscope", mode="cumulative") == _frame(frame)
 
 

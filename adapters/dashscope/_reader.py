@@ -183,19 +183,18 @@ def usage_counts(usage: dict[str, Any], path: str = "usage") -> dict[str, int | 
 class _Choice:
     """What the reader remembers about one choice."""
 
-    __slots__ = ("finished", "list_items", "reasoned", "started", "tools")
+    __slots__ = ("finished", "reasoned", "started", "tools")
 
     def __init__(self) -> None:
         self.started = False  # a role was seen
         self.finished: str | None = None  # the raw finish reason, once seen
         self.tools: set[int] = set()  # tool-call indexes opened
-        self.list_items = 0  # list-content items seen (cumulative resync text)
         self.reasoned = False
 
     def copy(self) -> _Choice:
         other = _Choice()
         other.started, other.finished, other.tools = self.started, self.finished, set(self.tools)
-        other.list_items, other.reasoned = self.list_items, self.reasoned
+        other.reasoned = self.reasoned
         return other
 
 
@@ -354,14 +353,14 @@ class Decoder:
         """
         parts = self._scan
         if parts:  # the start of a frame is held
-            if b"\n" not in data:
+            if b"\n" not in data and b"\r" not in data:
                 # Still inside that frame: gather, and look at it once it is whole.
                 parts.append(data)
                 self._scan_size += len(data)
                 if self._scan_size <= self._sse.max_buffer_size:
                     return []
                 self._scan = None  # longer than a frame may be: the framing layer says so
-                return self._read_frames(self._sse.feed(b"".join(parts)))
+                return self._framing(b"".join(parts), [])
             scan = b"".join(parts) + data
         else:
             scan = data
@@ -389,8 +388,11 @@ class Decoder:
                 start = pos + len(head)
                 end = scan.find(b"\n", start)
                 if end < 0 or end + 1 == len(scan):
-                    wait = True
+                    # The rest has not arrived, unless CRs end its lines.
+                    wait = scan.find(b"\r", pos) < 0
                     break
+                if end + 2 - pos > self._sse.max_buffer_size:
+                    break  # larger than a frame may be: the framing layer says so
                 if (
                     scan[end + 1] != 10  # "\n": one data line, then the blank line
                     or scan.find(b"\r", start, end) >= 0
@@ -458,7 +460,19 @@ class Decoder:
             self._scan_size = len(rest)
             return out
         self._scan = None  # back to the framing layer
-        return out + self._read_frames(self._sse.feed(rest))
+        return self._framing(rest, out)
+
+    def _framing(self, data: bytes, out: list[Event]) -> list[Event]:
+        """Feed the framing layer and read its frames after the events in ``out``,
+        which a failure leaves to be returned first (it comes with the next call)."""
+        try:
+            frames = self._sse.feed(data)
+        except DecodeError as error:
+            if not out:
+                raise
+            self._failure = error
+            return out
+        return self._read_frames(frames, out=out)
 
     def close(self) -> list[Event]:
         """End of input: read a final unterminated frame (and any held by
@@ -476,7 +490,11 @@ class Decoder:
         events: list[Event] = []
         if self._scan is not None:
             held, self._scan = b"".join(self._scan), None
-            events += self._read_frames(self._sse.feed(held)) if held else []
+            if held:
+                events = self._framing(held, events)
+                if self._failed() is not None:  # raised by the next call
+                    self._closed = True
+                    return events
         if self._glue is not None:
             rest = self._glue.close(self)
             events += self._read_frames(self._sse.feed(rest)) if rest else []
@@ -503,21 +521,31 @@ class Decoder:
         return self._failure
 
     def read_frame(self, frame: SSEFrame) -> list[Event]:
-        """Read one already-decoded SSE frame (for callers with their own framing)."""
+        """Read one already-decoded SSE frame (for callers with their own framing).
+
+        Its bytes are not this decoder's input: byte offsets in errors and
+        diagnostics count only what :meth:`feed` was given.
+        """
         if self._failure is not None:
             raise self._failure
         return self._read_frames([frame], framed=False)
 
     # ------------------------------------------------------------ framing
 
-    def _read_frames(self, frames: list[SSEFrame], *, framed: bool = True) -> list[Event]:
-        """Read frames; ``framed`` when they come from this decoder's framing layer.
+    def _read_frames(
+        self, frames: list[SSEFrame], *, framed: bool = True, out: list[Event] | None = None
+    ) -> list[Event]:
+        """Read frames (into ``out``, after the events already there); ``framed``
+        when they come from this decoder's framing layer.
 
         Byte offsets are counted only when a frame needs one (the general path
         reports them in errors and diagnostics): the inline path needs none, and
-        the framing layer knows where its last frame ended.
+        the framing layer knows where its last frame ended. Frames handed to
+        :meth:`read_frame` are no bytes of this decoder's input: they do not
+        move its offsets.
         """
-        out: list[Event] = []
+        if out is None:
+            out = []
         first = self._frame
         number = first
         base = self._offset  # byte offset of frames[counted]
@@ -531,6 +559,7 @@ class Decoder:
                     and self._started
                     and frame[0] == "result"
                     and frame[5]
+                    and frame[1] is not None
                     and not self._errored
                     and self._fast
                 ):
@@ -553,8 +582,6 @@ class Decoder:
             self._frame = number
             if framed:
                 self._offset = self._sse.frames_end
-            else:
-                self._offset = self._count_to(frames, len(frames), base, counted)[0]
         return out
 
     @staticmethod
@@ -1214,11 +1241,6 @@ class Decoder:
             self._tolerate("not_cumulative", f"{path}: {problem}")
         self._snapshots[key] = value
         whole = value
-        if channel == "text":
-            whole = "".join(
-                self._snapshots.get((choice, "text", k), "")
-                for k in range(max(self._choice(choice).list_items, 1))
-            )
         out.append(
             _trusted(
                 Resync,
@@ -1300,6 +1322,7 @@ class Decoder:
                 self._check_open(state, index)
                 out.append(_delta(TextDelta, "text_delta", _TEXT_FIELDS, index, content, wire))
         elif type(content) is list:
+            texts: list[str] = []
             for k, part in enumerate(content):
                 if type(part) is not dict:
                     raise _expected(f"{path}.content[{k}]", "an object", part)
@@ -1308,15 +1331,16 @@ class Decoder:
                     continue  # image_hw, ocr_result...: kept in wire
                 if type(text) is not str:
                     raise _expected(f"{path}.content[{k}].text", "a string", text)
-                if cumulative:
-                    state.list_items = max(state.list_items, k + 1)
-                    if text:
-                        text = self._snap(
-                            index, "text", k, text, f"{path}.content[{k}].text", out, wire
-                        )
                 if text:
-                    self._check_open(state, index)
-                    out.append(_delta(TextDelta, "text_delta", _TEXT_FIELDS, index, text, wire))
+                    texts.append(text)
+            if cumulative and texts:
+                # The answer is the items' text in order: as one snapshot, so
+                # that an item growing before a later one is not misread.
+                whole = self._snap(index, "text", 0, "".join(texts), f"{path}.content", out, wire)
+                texts = [whole] if whole else []
+            for text in texts:
+                self._check_open(state, index)
+                out.append(_delta(TextDelta, "text_delta", _TEXT_FIELDS, index, text, wire))
         elif content is not None:
             raise _expected(f"{path}.content", "a string or an array of parts", content)
         calls = message.get("tool_calls")
