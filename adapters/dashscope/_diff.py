@@ -5,7 +5,7 @@ every frame: ``"我爱"``, ``"我爱吃"``, ``"我爱吃苹果"``. :class:`Diffe
 snapshots into the pieces each one adds (``"我爱"``, ``"吃"``, ``"苹果"``), and
 :class:`Accumulator` turns pieces back into snapshots. Values are kept apart
 by a key: the decoder uses one per choice and channel (content, reasoning,
-each tool call's id, name and arguments, each list-content item).
+each tool call's id, name and arguments; list content as its text items joined).
 
 The check is a prefix test on code points (``str.startswith``): a snapshot
 must begin with the previous one, character for character. Nothing here

@@ -497,8 +497,17 @@ class Decoder:
                     return events
         if self._glue is not None:
             rest = self._glue.close(self)
-            events += self._read_frames(self._sse.feed(rest)) if rest else []
-        events += self._read_frames(self._sse.close())
+            if rest:
+                events = self._framing(rest, events)
+        if self._failed() is None:
+            try:
+                closing = self._sse.close()
+            except DecodeError as error:
+                if not events:
+                    raise
+                self._failure = error  # raised by the next call, after these events
+                closing = []
+            events = self._read_frames(closing, out=events)
         if self._failure is None and self._cumulative is None:
             # A failure is kept, and raised below if no event came before it.
             with contextlib.suppress(_StopError):
