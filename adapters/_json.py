@@ -18,13 +18,14 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-def parse_json(data: str) -> Any:
+def parse_json(data: str | bytes) -> Any:
     """JSON by the RFC 8259 grammar: no NaN or Infinity (a number too large for a
     float, which the grammar allows, reads as infinity, as in the standard library).
 
     The fast parser refuses a few things the grammar allows (a lone surrogate
     escape such as ``"\\ud800"``); the standard library then decides. It also
-    reads long text (over :data:`LARGE` characters), which it does faster. Raises
+    reads long text (over :data:`LARGE` characters), which it does faster.
+    ``data`` may be UTF-8 bytes (invalid UTF-8 is a ``ValueError``). Raises
     ``ValueError`` for anything else, including nesting too deep to parse.
 
     >>> parse_json('{"a": [1, "二"]}'), parse_json('"\\\\ud800"') == "\\ud800"

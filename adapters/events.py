@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
-from typing import Annotated, Any, ClassVar, Literal, TypeAlias, TypeVar
+from typing import Annotated, Any, ClassVar, Literal, TypeAlias, TypeVar, get_args
 
 from pydantic import (
     AfterValidator,
@@ -510,6 +510,9 @@ Event: TypeAlias = Annotated[
 
 #: Validates and dumps :data:`Event` values (``validate_json``, ``dump_json``...).
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
+
+#: The classes of :data:`Event`, for ``isinstance`` (the writers' first check).
+_EVENT_CLASSES: tuple[type[_EventBase], ...] = get_args(get_args(Event)[0])
 
 
 def dump_jsonl(events: Iterable[Event], *, wire: bool = True) -> Iterator[str]:

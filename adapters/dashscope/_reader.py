@@ -30,13 +30,10 @@ Facts from recordings (docs/dashscope.md has the sources), each used below:
 from __future__ import annotations
 
 import contextlib
-import json
 from typing import Any, Literal
 
-from pydantic_core import from_json
-
 from adapters._errors import DecodeError, Diagnostic
-from adapters._json import LARGE, _no_constant, parse_json
+from adapters._json import LARGE, parse_json
 from adapters._shape import ShapeError, StopDecoding, expected
 from adapters.dashscope._diff import NotExtending
 from adapters.dashscope._wire import finish_reason
@@ -183,18 +180,16 @@ def usage_counts(usage: dict[str, Any], path: str = "usage") -> dict[str, int | 
 class _Choice:
     """What the reader remembers about one choice."""
 
-    __slots__ = ("finished", "reasoned", "started", "tools")
+    __slots__ = ("finished", "started", "tools")
 
     def __init__(self) -> None:
         self.started = False  # a role was seen
         self.finished: str | None = None  # the raw finish reason, once seen
         self.tools: set[int] = set()  # tool-call indexes opened
-        self.reasoned = False
 
     def copy(self) -> _Choice:
         other = _Choice()
         other.started, other.finished, other.tools = self.started, self.finished, set(self.tools)
-        other.reasoned = self.reasoned
         return other
 
 
@@ -400,22 +395,17 @@ class Decoder:
                 ):
                     break
                 body = scan[start:end]
-                obj: Any = None
                 text: str | None = None
-                if len(body) <= LARGE:
-                    try:
-                        obj = from_json(body, allow_inf_nan=False, cache_strings="keys")
-                    except ValueError:
-                        obj = None  # the general reader parses again, and explains
-                else:  # long text: decode once, parse with the standard library
+                if len(body) > LARGE:  # long text: decoded once, for the parser and wire
                     try:
                         text = body.decode("utf-8")
                     except UnicodeDecodeError:
                         break  # the framing layer repairs it, and says so
-                    try:
-                        obj = json.loads(text, parse_constant=_no_constant)
-                    except (ValueError, RecursionError):
-                        obj = None
+                obj: Any
+                try:
+                    obj = parse_json(body if text is None else text)
+                except ValueError:
+                    obj = None  # the general reader parses again, and explains
                 if (
                     obj is None
                     or self._quick_obj(obj, body if text is None else text, number, out, None)
@@ -492,14 +482,14 @@ class Decoder:
             held, self._scan = b"".join(self._scan), None
             if held:
                 events = self._framing(held, events)
-                if self._failed() is not None:  # raised by the next call
+                if self.failure is not None:  # raised by the next call
                     self._closed = True
                     return events
         if self._glue is not None:
             rest = self._glue.close(self)
             if rest:
                 events = self._framing(rest, events)
-        if self._failed() is None:
+        if self.failure is None:
             try:
                 closing = self._sse.close()
             except DecodeError as error:
@@ -513,16 +503,13 @@ class Decoder:
             with contextlib.suppress(_StopError):
                 self._decide(cumulative=False, out=events, undecided=True)
         self._closed = True
-        failure = self._failed()
+        failure = self.failure
         if failure is not None:
             if events:
                 return events
             raise failure
         self._finish_stream(events)
         return events
-
-    def _failed(self) -> DecodeError | None:
-        return self._failure
 
     @property
     def failure(self) -> DecodeError | None:
@@ -707,11 +694,7 @@ class Decoder:
         """
         data: str = frame[1]
         try:
-            obj = (
-                from_json(data, allow_inf_nan=False, cache_strings="keys")
-                if len(data) <= LARGE
-                else parse_json(data)
-            )
+            obj = parse_json(data)
         except ValueError:
             return None
         return self._quick_obj(obj, data, number, out, frame)

@@ -38,6 +38,7 @@ from adapters.dashscope._reader import (
     usage_counts,
 )
 from adapters.events import (
+    _EVENT_CLASSES,
     ChoiceStart,
     Comment,
     End,
@@ -60,24 +61,6 @@ from adapters.sse import SSEFrame, encode_frame
 
 __all__ = ["Encoder"]
 
-_EVENT_TYPES = (
-    StreamStart,
-    ChoiceStart,
-    TextDelta,
-    ReasoningDelta,
-    RefusalDelta,
-    ToolCallDelta,
-    FunctionCallDelta,
-    Resync,
-    Logprobs,
-    Finish,
-    Usage,
-    ErrorEvent,
-    Comment,
-    Passthrough,
-    UnknownFrame,
-    End,
-)
 
 # Where an event goes in a frame, in the reader's order.
 _RANK: dict[type[Any], int] = {
@@ -110,7 +93,7 @@ def _data(value: Any) -> str:
 class _Part:
     """What a frame says for one choice."""
 
-    __slots__ = ("finish", "logprobs", "reasoning", "resyncs", "role", "text", "tools")
+    __slots__ = ("finish", "logprobs", "reasoning", "role", "text", "tools")
 
     def __init__(self) -> None:
         self.role: str | None = None
@@ -119,13 +102,12 @@ class _Part:
         self.tools: dict[int, list[Any]] = {}  # index -> [id, name, arguments pieces]
         self.logprobs: list[Any] = []
         self.finish: str | None = None
-        self.resyncs: list[Resync] = []
 
 
 class _Held:
     """A built frame, written once the next event shows nothing more goes into it."""
 
-    __slots__ = ("layout", "number", "obj", "text")
+    __slots__ = ("layout", "obj", "text")
 
     def __init__(
         self, text: str | None, obj: dict[str, Any] | None, layout: dict[str, Any] | None
@@ -133,7 +115,6 @@ class _Held:
         self.text = text  # the data as it came (None: serialize obj)
         self.obj = obj
         self.layout = layout
-        self.number = 0
 
 
 class Encoder:
@@ -216,7 +197,7 @@ class Encoder:
 
     def encode(self, event: Event) -> bytes:
         """Bytes for the frames this event completes (possibly none yet)."""
-        if not isinstance(event, _EVENT_TYPES):
+        if not isinstance(event, _EVENT_CLASSES):
             raise EncodeError(
                 f"expected an adapters event, got {type(event).__name__}",
                 kind="not_an_event",
@@ -467,7 +448,6 @@ class Encoder:
             piece[2] += event.arguments
 
     def _resync(self, event: Resync, part: _Part) -> None:
-        part.resyncs.append(event)
         channel = event.channel
         if channel in {"text", "reasoning"}:
             self._acc.reset((event.choice, channel, 0), event.text)

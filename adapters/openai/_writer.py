@@ -34,6 +34,7 @@ from typing import Any
 from adapters._errors import EncodeError
 from adapters._json import parse_json
 from adapters.events import (
+    _EVENT_CLASSES,
     ChoiceStart,
     Comment,
     End,
@@ -58,23 +59,6 @@ from adapters.sse import SSEFrame, encode_frame
 __all__ = ["Encoder"]
 
 PROVIDER = "openai"
-_EVENT_TYPES = (
-    StreamStart,
-    ChoiceStart,
-    TextDelta,
-    ReasoningDelta,
-    RefusalDelta,
-    ToolCallDelta,
-    FunctionCallDelta,
-    Logprobs,
-    Finish,
-    Usage,
-    ErrorEvent,
-    Comment,
-    Passthrough,
-    UnknownFrame,
-    End,
-)
 _HEAD = ("id", "model", "created")
 
 #: Layout keys of a frame that is just ``data: ...``: anything else (an event
@@ -375,14 +359,14 @@ class Encoder:
 
     def encode(self, event: Event) -> bytes:
         """Bytes for the frames this event completes (possibly none yet)."""
-        if not isinstance(event, _EVENT_TYPES):
-            if isinstance(event, Resync):
-                raise EncodeError(
-                    "a resync event (a rewritten cumulative snapshot) has no OpenAI form: "
-                    "chunks can only append to what came before",
-                    kind="unencodable_event",
-                    provider=PROVIDER,
-                )
+        if isinstance(event, Resync):
+            raise EncodeError(
+                "a resync event (a rewritten cumulative snapshot) has no OpenAI form: "
+                "chunks can only append to what came before",
+                kind="unencodable_event",
+                provider=PROVIDER,
+            )
+        if not isinstance(event, _EVENT_CLASSES):
             raise EncodeError(
                 f"expected an adapters event, got {type(event).__name__}",
                 kind="not_an_event",
