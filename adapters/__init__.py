@@ -11,6 +11,8 @@ environment with the unrelated distribution called ``adapters``, which uses the
 same import name.
 """
 
+from adapters._bridge import Converter, Dropped, aconvert, convert, iter_convert
+from adapters._check import Violation, check
 from adapters._convert import adecode, decode, detect_provider, encode
 from adapters._errors import AdapterError, DecodeError, Diagnostic, EncodeError
 from adapters._version import __version__
@@ -41,8 +43,10 @@ __all__ = [
     "AdapterError",
     "ChoiceStart",
     "Comment",
+    "Converter",
     "DecodeError",
     "Diagnostic",
+    "Dropped",
     "EncodeError",
     "End",
     "ErrorEvent",
@@ -60,15 +64,20 @@ __all__ = [
     "ToolCallDelta",
     "UnknownFrame",
     "Usage",
+    "Violation",
     "__version__",
+    "aconvert",
     "adecode",
+    "check",
+    "convert",
     "decode",
     "detect_provider",
     "encode",
+    "iter_convert",
 ]
 
 # Public classes live in private modules; make their reprs and docs say where
 # users import them from. (Event classes keep ``adapters.events``.)
-for _name in ("AdapterError", "DecodeError", "Diagnostic", "EncodeError"):
+for _name in ("AdapterError", "Converter", "DecodeError", "Diagnostic", "Dropped", "EncodeError"):
     globals()[_name].__module__ = __name__
 del _name

@@ -105,6 +105,7 @@ class _Run:
         if found is None:
             self._unknown()
         self.decoder = _decoder(found, self.options)
+        self.provider = found
         head, self.head = self.head, b""
         return self.decoder.feed(head)
 

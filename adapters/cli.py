@@ -14,11 +14,18 @@ Subcommands so far:
     (``--format json``, the default) or the frames re-encoded (``--format sse``,
     which gives back the input byte for byte when it is valid UTF-8; invalid
     bytes come back as U+FFFD, and are reported). ``-`` is standard input/output.
+
+``adapters check IN... [--provider auto|openai|dashscope] [--format text|json]``
+    Check recorded streams against the protocol rules (docs/check.md): one line
+    per finding, ``path:frame:offset: RULE severity: message`` (``-`` for no
+    frame), or one JSON array with ``--format json``. Exit status 1 if any
+    finding is an error, 2 if an input cannot be read, else 0.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from collections.abc import Iterator, Sequence
@@ -27,11 +34,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 from adapters import __version__
-from adapters._convert import decode
-from adapters._errors import AdapterError, Diagnostic
-from adapters.dashscope import Encoder as DashScopeEncoder
-from adapters.events import dump_jsonl
-from adapters.openai import Encoder as OpenAIEncoder
+from adapters._bridge import Converter, Dropped
+from adapters._errors import AdapterError
 from adapters.sse import SSEDecoder, SSEFrame, encode_frame
 
 __all__ = ["main"]
@@ -148,7 +152,7 @@ def _frames(args: argparse.Namespace) -> int:
 
 def _convert(args: argparse.Namespace) -> int:
     source = args.input
-    found: list[Diagnostic] = []
+    dropped: list[Dropped] = []
     with ExitStack() as files:
         reader = _open_input(source, files, "convert")
         if reader is None:
@@ -158,42 +162,119 @@ def _convert(args: argparse.Namespace) -> int:
             if args.output == "-"
             else files.enter_context(Path(args.output).open("wb"))
         )
-        events = decode(
-            _read_chunks(reader),
+        converter = Converter(
+            args.to,
             provider=args.source_format,
             mode=args.input_mode,
+            output_mode=args.mode,
+            id=args.id,
+            model=args.model,
+            created=args.created,
+            request_id=args.request_id,
+            include_usage=args.include_usage,
             strict=not args.lenient,
-            wire=args.wire,
+            wire=args.wire if args.to == "events" else None,
             on_mismatch="resync" if args.resync else "error",
             split_glued=args.split_glued,
-            diagnostics=found,
+            dropped=dropped,
         )
-        encoder: OpenAIEncoder | DashScopeEncoder | None = None
-        if args.to == "openai":
-            encoder = OpenAIEncoder()
-        elif args.to == "dashscope":
-            encoder = DashScopeEncoder(mode=args.mode)
         status = 0
         try:
-            for event in events:
-                if encoder is None:
-                    out.write(next(dump_jsonl([event], wire=args.wire)).encode("utf-8"))
-                else:
-                    out.write(encoder.encode(event))
+            for chunk in _read_chunks(reader):
+                out.write(converter.feed(chunk))
+            while tail := converter.close():
+                out.write(tail)
         except AdapterError as exc:
             print(f"adapters convert: {source}: {exc}", file=sys.stderr)
             status = 1
-        if encoder is not None:
-            # Everything decoded before an error is written, also a frame still held.
-            out.write(encoder.close())
         out.flush()
-    for diagnostic in found:
+    for diagnostic in converter.diagnostics:
         print(
             f"adapters convert: {source}: byte {diagnostic.offset}, frame {diagnostic.frame}: "
             f"{diagnostic.message}",
             file=sys.stderr,
         )
+    for loss in dropped:
+        where = f", first in frame {loss.frame}" if loss.frame is not None else ""
+        print(
+            f"adapters convert: {source}: dropped ({loss.kind}): {loss.what}, "
+            f"{loss.count} time{'s' if loss.count != 1 else ''}{where}; "
+            f"{args.to} cannot carry it",
+            file=sys.stderr,
+        )
     return status
+
+
+def _check(args: argparse.Namespace) -> int:
+    from adapters._check import check
+
+    status = 0
+    records: list[dict[str, object]] = []
+    for source in args.inputs:
+        with ExitStack() as files:
+            reader = _open_input(source, files, "check")
+            if reader is None:
+                status = 2
+                continue
+            found = check(
+                _read_chunks(reader),
+                provider=args.provider,
+                mode=args.mode,
+                max_line_size=args.max_line_size,
+            )
+        for violation in found:
+            if violation.severity == "error":
+                status = max(status, 1)
+            if args.format == "json":
+                records.append({"path": source, **dataclasses.asdict(violation)})
+            else:
+                where = ":".join(
+                    "-" if value is None else str(value)
+                    for value in (violation.frame, violation.offset)
+                )
+                rule = f"{violation.rule} {violation.severity}"
+                print(f"{source}:{where}: {rule}: {violation.message}")
+    if args.format == "json":
+        print(json.dumps(records, ensure_ascii=False, indent=1))
+    return status
+
+
+def _add_check(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    check = commands.add_parser(
+        "check",
+        help="check recorded streams against the protocol rules",
+        description="Check recorded streams against the SSE, OpenAI and DashScope rules "
+        "(docs/check.md) and report every finding with its rule id, frame and byte offset. "
+        "Exit status: 1 if any finding is an error, 2 if an input cannot be read, else 0.",
+    )
+    check.add_argument(
+        "inputs", metavar="IN", nargs="+", help="recorded streams; - for standard input"
+    )
+    check.add_argument(
+        "--provider",
+        choices=("auto", "openai", "dashscope"),
+        default="auto",
+        help="the streams' format (default: tell from the first bytes)",
+    )
+    check.add_argument(
+        "--mode",
+        choices=("auto", "incremental", "cumulative"),
+        default="auto",
+        help="a DashScope stream's output mode (default: tell from the frames)",
+    )
+    check.add_argument(
+        "--max-line-size",
+        type=int,
+        default=1024 * 1024,
+        help="the longest line allowed, in bytes (default: 1 MiB)",
+    )
+    check.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text: one finding a line (default); json: one array of findings",
+    )
+    check.set_defaults(run=_check)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -205,6 +286,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_check(commands)
     frames = commands.add_parser(
         "frames",
         help="decode the SSE framing of a recording",
@@ -282,6 +364,40 @@ def build_parser() -> argparse.ArgumentParser:
         "--lenient",
         action="store_true",
         help="report malformed frames and keep going instead of stopping at the first",
+    )
+    convert.add_argument(
+        "--model",
+        help="--to openai: the model name to write (default: the input's, else 'unknown')",
+    )
+    convert.add_argument(
+        "--id",
+        help="--to openai: the response id to write "
+        "(default: the input's, else 'chatcmpl-' + its request id)",
+    )
+    convert.add_argument(
+        "--created",
+        type=int,
+        help="--to openai: the creation time to write, Unix seconds (default: the input's, else 0)",
+    )
+    convert.add_argument(
+        "--request-id",
+        help="--to dashscope: the request_id to write (default: the input's, else its response id)",
+    )
+    usage = convert.add_mutually_exclusive_group()
+    usage.add_argument(
+        "--include-usage",
+        dest="include_usage",
+        action="store_const",
+        const=True,
+        help="--to openai: usage in one last chunk with choices: [] "
+        "(as stream_options.include_usage)",
+    )
+    usage.add_argument(
+        "--no-usage",
+        dest="include_usage",
+        action="store_const",
+        const=False,
+        help="--to openai: leave usage out",
     )
     convert.set_defaults(run=_convert)
     return parser

@@ -1,0 +1,422 @@
+"""Cross-format conversion: one provider's bytes in, the other's (or events) out.
+
+Strategy: a :class:`Converter` is the facade's decoder run (provider sniffing
+included) feeding the target's encoder, event by event, so bytes go out as
+soon as the frame that makes them is read (a gateway adds no buffering). The
+facts one format has and the other lacks are filled in one place,
+:meth:`Converter._adapt`, from the arguments or from deterministic defaults:
+
+========================  ==========================================================
+OpenAI wants              it comes from (first that is given)
+========================  ==========================================================
+``id``                    ``id=``; the stream's own id; ``"chatcmpl-" + request_id``;
+                          ``ids()`` (default: always ``"chatcmpl-0"``)
+``model``                 ``model=``; the stream's own model; ``"unknown"``
+``created``               ``created=``; the stream's own; ``int(clock())`` (default: 0)
+error ``type``            the error's own; from its HTTP status (400
+                          ``invalid_request_error``, 401 ``authentication_error``...)
+========================  ==========================================================
+
+DashScope wants a ``request_id``: ``request_id=``, the stream's own, else the
+OpenAI response id. What the target cannot carry is dropped and reported,
+never silently: see :class:`Dropped` and docs/convert.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from adapters._convert import Provider, Source, _check_mode, _chunks, _options, _Run
+from adapters._errors import AdapterError, Diagnostic
+from adapters._json import parse_json
+from adapters.dashscope import Encoder as DashScopeEncoder
+from adapters.events import (
+    ErrorEvent,
+    Event,
+    FunctionCallDelta,
+    Logprobs,
+    Passthrough,
+    RefusalDelta,
+    StreamStart,
+    UnknownFrame,
+    dump_jsonl,
+)
+from adapters.openai import Encoder as OpenAIEncoder
+
+__all__ = ["ERROR_TYPES", "Converter", "Dropped", "aconvert", "convert", "iter_convert"]
+
+Target = Literal["openai", "dashscope", "events"]
+
+#: The OpenAI error ``type`` for an HTTP status, where the error names none
+#: (DashScope errors have a ``code`` but no type). Types as the OpenAI API
+#: reference's error codes page names them.
+ERROR_TYPES: dict[int, str] = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    409: "conflict_error",
+    422: "invalid_request_error",
+    429: "rate_limit_error",
+}
+
+#: Keys of a DashScope frame's ``output`` / top level / ``usage`` that the
+#: OpenAI form carries (everything else is reported as dropped).
+_DS_TOP = frozenset({"output", "usage", "request_id"})
+_DS_OUTPUT = frozenset({"choices", "text", "finish_reason"})
+_DS_USAGE = frozenset(
+    {
+        "input_tokens",
+        "output_tokens",
+        "total_tokens",
+        "prompt_tokens_details",
+        "output_tokens_details",
+        "cached_tokens",
+    }
+)
+#: Keys of an OpenAI chunk that DashScope carries.
+_OAI_TOP = frozenset({"id", "object", "created", "model", "choices", "usage"})
+
+
+@dataclass(frozen=True, slots=True)
+class Dropped:
+    """Something the target format cannot carry, left out of a conversion.
+
+    One per kind of loss and stream, with how often it happened. ``kind`` is
+    stable (see the table in docs/convert.md); ``frame`` is the zero-based
+    number of the first source frame it happened in, when known.
+    """
+
+    #: Machine-readable: ``"refusal"``, ``"function_call"``, ``"unknown_frame"``,
+    #: ``"field"`` (a key of the source frames with no home), ``"passthrough"``.
+    kind: str
+    #: What was left out, e.g. ``output.search_info`` or ``refusal text``.
+    what: str
+    #: Zero-based number of the first frame it was in, when known.
+    frame: int | None
+    #: How many times (events, or frames for a field).
+    count: int
+
+
+class Converter:
+    """Convert a stream chunk by chunk: sans-I/O, bytes in and bytes out.
+
+    >>> from adapters import Converter
+    >>> conv = Converter(to="openai", provider="dashscope", model="qwen-plus")
+    >>> out = conv.feed(b'id:1\\nevent:result\\n:HTTP_STATUS/200\\ndata:{"output":'
+    ...                 b'{"choices":[{"message":{"content":"Hi","role":"assistant"},'
+    ...                 b'"finish_reason":"stop"}]},"usage":{"input_tokens":3,'
+    ...                 b'"output_tokens":1,"total_tokens":4},"request_id":"r-1"}\\n\\n')
+    >>> out += conv.close()
+    >>> print(out.decode()[:91])
+    data: {"id":"chatcmpl-r-1","object":"chat.completion.chunk","created":0,"model":"qwen-plus"
+    >>> out.decode().endswith("data: [DONE]\\n\\n")
+    True
+
+    :param to: ``"openai"``, ``"dashscope"``, or ``"events"`` (JSON Lines).
+    :param provider: the input's format, or ``"auto"``.
+    :param mode: a DashScope input's mode (``"auto"`` tells from the frames).
+    :param output_mode: ``to="dashscope"``: ``"incremental"`` or ``"cumulative"``.
+    :param id: the OpenAI response id to write (see the module's table).
+    :param model: the model name to write when the input has none.
+    :param created: the creation time to write when the input has none.
+    :param request_id: the DashScope ``request_id`` to write.
+    :param include_usage: ``to="openai"``: ``True`` puts usage in one last
+        chunk with ``choices: []``, ``False`` leaves it out, ``None`` (the
+        default) writes it where it comes (DashScope's comes last anyway).
+    :param clock: returns Unix seconds, for ``created``; default always 0, so
+        the same input gives the same bytes. Pass ``time.time`` in a gateway.
+    :param ids: returns a response id when nothing else gives one.
+    :param wire: keep the input's layout on events (``to="events"``, or for
+        an exact same-format re-encoding). Default: when the target is the
+        input's own format or events.
+    :param dropped: if given, a :class:`Dropped` for each kind of loss is
+        appended when the stream ends (looking costs a parse of each frame).
+    """
+
+    def __init__(
+        self,
+        to: Target,
+        provider: Provider = "auto",
+        mode: Literal["auto", "incremental", "cumulative"] = "auto",
+        *,
+        output_mode: Literal["incremental", "cumulative"] = "incremental",
+        id: str | None = None,  # noqa: A002 - OpenAI's name for it
+        model: str | None = None,
+        created: int | None = None,
+        request_id: str | None = None,
+        include_usage: bool | None = None,
+        result_format: Literal["message", "text"] = "message",
+        clock: Callable[[], float] | None = None,
+        ids: Callable[[], str] | None = None,
+        strict: bool = True,
+        wire: bool | None = None,
+        on_mismatch: Literal["error", "resync"] = "error",
+        split_glued: bool = False,
+        dropped: list[Dropped] | None = None,
+    ) -> None:
+        _check_mode(mode)
+        if to not in {"openai", "dashscope", "events"}:
+            raise ValueError(f"to must be 'openai', 'dashscope' or 'events', not {to!r}")
+        if wire is None:
+            wire = to == "events" or provider in {"auto", to} or dropped is not None
+        self.to = to
+        self._run = _Run(provider, _options(mode, strict, wire, on_mismatch, split_glued))
+        self._wire = wire
+        self._id = id
+        self._model = model
+        self._created = created
+        self._request_id = request_id
+        self._clock = clock
+        self._ids = ids
+        self._said_id: str | None = None  # the request_id DashScope frames carry
+        self._pending: AdapterError | None = None
+        self._dropped = dropped
+        self._losses: dict[tuple[str, str], list[int | None]] = {}
+        self._looked: int | None = None  # the last frame whose keys were looked at
+        self._encoder: OpenAIEncoder | DashScopeEncoder | None = None
+        if to == "openai":
+            self._encoder = OpenAIEncoder(include_usage=include_usage)
+        elif to == "dashscope":
+            self._encoder = DashScopeEncoder(
+                mode=output_mode, result_format=result_format, request_id=request_id
+            )
+        self._closed = False
+
+    @property
+    def provider(self) -> str | None:
+        """The input's format, once known (``None`` while still sniffing)."""
+        return self._run.provider if self._run.decoder is not None else None
+
+    @property
+    def diagnostics(self) -> list[Diagnostic]:
+        """What the decoder repaired or tolerated so far."""
+        return self._run.decoder.diagnostics if self._run.decoder is not None else []
+
+    def feed(self, data: bytes) -> bytes:
+        """Output for the frames this chunk completes (possibly ``b""``)."""
+        return self._write(self._run.feed(data))
+
+    def events(self, data: bytes) -> list[Event]:
+        """The events a chunk completes, as the target will see them (defaults
+        filled in), without encoding them: for callers that inspect first."""
+        return [self._adapt(event) for event in self._run.feed(data)]
+
+    def close(self) -> bytes:
+        """Output for the rest of the input.
+
+        An error the end of input shows (a truncated stream, in strict mode)
+        is raised by this call if there is nothing left to write, else by the
+        next call, so that the output before it is not lost: call ``close()``
+        until it returns ``b""`` (as :func:`iter_convert` does).
+        """
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            raise pending
+        if self._closed:
+            return b""
+        self._closed = True
+        error: AdapterError | None = None
+        out = b""
+        try:
+            events = self._run.close()
+        except AdapterError as exc:  # still write what the encoder holds
+            events, error = [], exc
+        try:
+            out += self._write(events)
+            if self._encoder is not None:
+                out += self._encoder.close()
+            if error is None:
+                self._run.finish()
+        except AdapterError as exc:
+            error = exc
+        finally:
+            self._report()
+        if error is not None:
+            if not out:
+                raise error
+            self._pending = error
+        return out
+
+    def write(self, events: Iterable[Event]) -> bytes:
+        """Encode events that were already adapted (see :meth:`events`)."""
+        if self._encoder is None:
+            return "".join(dump_jsonl(events, wire=self._wire)).encode("utf-8")
+        encode = self._encoder.encode
+        return b"".join([encode(event) for event in events])
+
+    # ------------------------------------------------------------ internals
+
+    def _write(self, events: list[Event]) -> bytes:
+        if not events:
+            return b""
+        return self.write([self._adapt(event) for event in events])
+
+    def _adapt(self, event: Event) -> Event:
+        """Fill in what the target needs and the input lacks; note losses."""
+        if self._dropped is not None:
+            self._note(event)
+        if type(event) is StreamStart:
+            return self._start(event)
+        if type(event) is ErrorEvent:
+            if self.to == "openai" and event.error_type is None:
+                error_type = _error_type(event.status)
+                if error_type is not None:
+                    return event.model_copy(update={"error_type": error_type})
+            elif self.to == "dashscope" and event.request_id is None and self._said_id:
+                return event.model_copy(update={"request_id": self._said_id})
+        return event
+
+    def _start(self, event: StreamStart) -> StreamStart:
+        update: dict[str, Any] = {}
+        if self.to == "openai":
+            request_id = self._request_id or event.request_id
+            if self._id is not None or event.id is None:
+                update["id"] = self._id or (
+                    f"chatcmpl-{request_id}" if request_id else self._new_id()
+                )
+            if self._model is not None or event.model is None:
+                update["model"] = self._model or "unknown"
+            if self._created is not None or event.created is None:
+                update["created"] = self._created if self._created is not None else self._now()
+        elif self.to == "dashscope":
+            if self._request_id is None and event.request_id is None:
+                update["request_id"] = event.id or self._new_id()
+            self._said_id = self._request_id or update.get("request_id") or event.request_id
+        return event.model_copy(update=update) if update else event
+
+    def _new_id(self) -> str:
+        return self._ids() if self._ids is not None else "chatcmpl-0"
+
+    def _now(self) -> int:
+        return int(self._clock()) if self._clock is not None else 0
+
+    # ------------------------------------------------------------ losses
+
+    def _loss(self, kind: str, what: str, frame: int | None) -> None:
+        seen = self._losses.setdefault((kind, what), [frame, 0])
+        seen[1] = (seen[1] or 0) + 1
+
+    def _note(self, event: Event) -> None:
+        source = self._run.provider
+        if self.to in {"events", source}:
+            return
+        frame = _frame_of(event, source)
+        if isinstance(event, RefusalDelta) and self.to == "dashscope":
+            self._loss("refusal", "refusal text", frame)
+        elif isinstance(event, Logprobs) and event.refusal and self.to == "dashscope":
+            self._loss("refusal", "refusal logprobs", frame)
+        elif isinstance(event, FunctionCallDelta) and self.to == "dashscope":
+            self._loss("function_call", "legacy function_call delta", frame)
+        elif isinstance(event, UnknownFrame):
+            self._loss("unknown_frame", f"event: {event.event}", frame)
+        elif isinstance(event, Passthrough):
+            self._loss("passthrough", "a frame that said nothing", frame)
+        if frame is not None and frame != self._looked and type(event) is not ErrorEvent:
+            self._looked = frame
+            self._fields(event, source, frame)
+
+    def _fields(self, event: Event, source: str, frame: int | None) -> None:
+        """Keys of the source frame the target has no home for (looked at once
+        per frame, on its first event)."""
+        layout = (event.wire or {}).get(source)
+        data = layout.get("data") if type(layout) is dict else None
+        if type(data) is not str:
+            return
+        try:
+            obj = parse_json(data)
+        except ValueError:
+            return
+        if type(obj) is not dict:
+            return
+        if source == "dashscope":
+            usage = obj.get("usage")
+            if type(usage) is dict:
+                for key in usage.keys() - _DS_USAGE:
+                    self._loss("field", f"usage.{key}", frame)
+            for key in obj.keys() - _DS_TOP:
+                self._loss("field", key, frame)
+            output = obj.get("output")
+            if type(output) is dict:
+                for key in output.keys() - _DS_OUTPUT:
+                    self._loss("field", f"output.{key}", frame)
+        else:
+            for key in obj.keys() - _OAI_TOP:
+                self._loss("field", key, frame)
+
+    def _report(self) -> None:
+        if self._dropped is None:
+            return
+        for (kind, what), (frame, count) in self._losses.items():
+            self._dropped.append(Dropped(kind, what, frame, count or 0))
+
+
+def _frame_of(event: Event, source: str) -> int | None:
+    layout = (event.wire or {}).get(source)
+    frame = layout.get("frame") if type(layout) is dict else None
+    return frame if type(frame) is int else None
+
+
+def _error_type(status: int | None) -> str | None:
+    if status is None:
+        return None
+    if status in ERROR_TYPES:
+        return ERROR_TYPES[status]
+    return "server_error" if status >= 500 else None
+
+
+def iter_convert(source: Source, to: Target, **options: Any) -> Iterator[bytes]:
+    """The converted stream, piece by piece as the input is read.
+
+    Takes :class:`Converter`'s options. Output already produced is yielded
+    before an error in the input is raised.
+    """
+    converter = Converter(to, **options)
+    for chunk in _chunks(source):
+        out = converter.feed(chunk)
+        if out:
+            yield out
+    while tail := converter.close():
+        yield tail
+
+
+async def aconvert(
+    source: AsyncIterable[bytes], to: Target, **options: Any
+) -> AsyncIterator[bytes]:
+    """The async twin of :func:`iter_convert`: an async iterator of bytes."""
+    converter = Converter(to, **options)
+    async for chunk in source:
+        out = converter.feed(chunk)
+        if out:
+            yield out
+    while tail := converter.close():
+        yield tail
+
+
+def convert(source: Source, to: Target, **options: Any) -> bytes:
+    """Decode a stream and write it in another format, as one ``bytes``.
+
+    >>> import adapters
+    >>> raw = (b'data: {"id":"c1","object":"chat.completion.chunk","created":7,"model":"m",'
+    ...        b'"choices":[{"index":0,"delta":{"content":"Hi"},"finish_reason":"stop"}]}\\n\\n'
+    ...        b'data: [DONE]\\n\\n')
+    >>> for line in adapters.convert(raw, to="dashscope").decode().splitlines():
+    ...     print(line[:60])
+    id:1
+    event:result
+    :HTTP_STATUS/200
+    data:{"output":{"choices":[{"message":{"content":"Hi","role"
+    <BLANKLINE>
+    id:2
+    event:result
+    :HTTP_STATUS/200
+    data:{"output":{"choices":[{"message":{"content":"","role":"
+    <BLANKLINE>
+
+    Options are :class:`Converter`'s: ``provider``, ``mode``, ``output_mode``,
+    ``id``, ``model``, ``created``, ``request_id``, ``include_usage``,
+    ``clock``, ``ids``, ``strict``, ``dropped``...
+    """
+    return b"".join(iter_convert(source, to, **options))
