@@ -13,8 +13,8 @@ OpenAI wants              it comes from (first that is given)
                           ``ids()`` (default: always ``"chatcmpl-0"``)
 ``model``                 ``model=``; the stream's own model; ``"unknown"``
 ``created``               ``created=``; the stream's own; ``int(clock())`` (default: 0)
-error ``type``            the error's own; from its HTTP status (400
-                          ``invalid_request_error``, 401 ``authentication_error``...)
+error ``type``            the error's own; from its HTTP status
+                          (:func:`adapters.translate.openai_error_type`)
 ========================  ==========================================================
 
 DashScope wants a ``request_id``: ``request_id=``, the stream's own, else the
@@ -44,23 +44,11 @@ from adapters.events import (
     dump_jsonl,
 )
 from adapters.openai import Encoder as OpenAIEncoder
+from adapters.translate import openai_error_type
 
-__all__ = ["ERROR_TYPES", "Converter", "Dropped", "aconvert", "convert", "iter_convert"]
+__all__ = ["Converter", "Dropped", "aconvert", "convert", "iter_convert"]
 
 Target = Literal["openai", "dashscope", "events"]
-
-#: The OpenAI error ``type`` for an HTTP status, where the error names none
-#: (DashScope errors have a ``code`` but no type). Types as the OpenAI API
-#: reference's error codes page names them.
-ERROR_TYPES: dict[int, str] = {
-    400: "invalid_request_error",
-    401: "authentication_error",
-    403: "permission_error",
-    404: "not_found_error",
-    409: "conflict_error",
-    422: "invalid_request_error",
-    429: "rate_limit_error",
-}
 
 #: Keys of a DashScope frame's ``output`` / top level / ``usage`` that the
 #: OpenAI form carries (everything else is reported as dropped).
@@ -173,6 +161,7 @@ class Converter:
         self._ids = ids
         self._said_id: str | None = None  # the request_id DashScope frames carry
         self._pending: AdapterError | None = None
+        self._tail: list[Event] | None = None  # what drain() found
         self._dropped = dropped
         self._losses: dict[tuple[str, str], list[int | None]] = {}
         self._looked: int | None = None  # the last frame whose keys were looked at
@@ -204,6 +193,13 @@ class Converter:
         filled in), without encoding them: for callers that inspect first."""
         return [self._adapt(event) for event in self._run.feed(data)]
 
+    def drain(self) -> list[Event]:
+        """The events the end of input completes, adapted, without writing them:
+        for callers that inspect before they answer. :meth:`close` writes them."""
+        if self._tail is None:
+            self._tail = [self._adapt(event) for event in self._run.close()]
+        return self._tail
+
     def close(self) -> bytes:
         """Output for the rest of the input.
 
@@ -221,11 +217,11 @@ class Converter:
         error: AdapterError | None = None
         out = b""
         try:
-            events = self._run.close()
+            events = self.drain()
         except AdapterError as exc:  # still write what the encoder holds
             events, error = [], exc
         try:
-            out += self._write(events)
+            out += self.write(events) if events else b""
             if self._encoder is not None:
                 out += self._encoder.close()
             if error is None:
@@ -262,8 +258,8 @@ class Converter:
             return self._start(event)
         if type(event) is ErrorEvent:
             if self.to == "openai" and event.error_type is None:
-                error_type = _error_type(event.status)
-                if error_type is not None:
+                if event.status is not None:
+                    error_type = openai_error_type(event.status)
                     return event.model_copy(update={"error_type": error_type})
             elif self.to == "dashscope" and event.request_id is None and self._said_id:
                 return event.model_copy(update={"request_id": self._said_id})
@@ -357,14 +353,6 @@ def _frame_of(event: Event, source: str) -> int | None:
     layout = (event.wire or {}).get(source)
     frame = layout.get("frame") if type(layout) is dict else None
     return frame if type(frame) is int else None
-
-
-def _error_type(status: int | None) -> str | None:
-    if status is None:
-        return None
-    if status in ERROR_TYPES:
-        return ERROR_TYPES[status]
-    return "server_error" if status >= 500 else None
 
 
 def iter_convert(source: Source, to: Target, **options: Any) -> Iterator[bytes]:
