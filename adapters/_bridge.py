@@ -18,8 +18,9 @@ error ``type``            the error's own; from its HTTP status
 ========================  ==========================================================
 
 DashScope wants a ``request_id``: ``request_id=``, the stream's own, else the
-OpenAI response id. What the target cannot carry is dropped and reported,
-never silently: see :class:`Dropped` and docs/convert.md.
+OpenAI response id without its ``chatcmpl-`` prefix. What the target cannot
+carry is dropped and reported, never silently: see :class:`Dropped` and
+docs/convert.md.
 """
 
 from __future__ import annotations
@@ -279,7 +280,9 @@ class Converter:
                 update["created"] = self._created if self._created is not None else self._now()
         elif self.to == "dashscope":
             if self._request_id is None and event.request_id is None:
-                update["request_id"] = event.id or self._new_id()
+                # The inverse of "chatcmpl-" + request_id above: a round trip
+                # gives the original request_id back.
+                update["request_id"] = (event.id or self._new_id()).removeprefix("chatcmpl-")
             self._said_id = self._request_id or update.get("request_id") or event.request_id
         return event.model_copy(update=update) if update else event
 

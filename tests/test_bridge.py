@@ -199,7 +199,7 @@ def test_openai_recordings_become_dashscope_in_either_mode(path: Path, mode: str
     assert ("function_call" in kinds) == any(isinstance(e, FunctionCallDelta) for e in source)
     start = next(e for e in source if isinstance(e, StreamStart))
     assert all(
-        json.loads(line[5:]).get("request_id") == start.id
+        json.loads(line[5:]).get("request_id") == (start.id or "").removeprefix("chatcmpl-")
         for line in data.decode().splitlines()
         if line.startswith("data:")
     )
