@@ -10,6 +10,7 @@ docs/gateway.md, with the request log a test needs.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import random
 import socketserver
@@ -27,7 +28,7 @@ from dashscope.api_entities.dashscope_response import GenerationResponse
 
 import adapters
 from adapters.events import ErrorEvent, Event, RefusalDelta, TextDelta
-from adapters.httpx import OpenAITransport
+from adapters.httpx import AsyncOpenAITransport, OpenAITransport
 
 from .support import split_at
 from .test_dashscope_sdk import expected_from, read_cumulative, read_incremental
@@ -296,3 +297,93 @@ def test_text_said_before_an_upstream_error_is_kept(gateway: tuple[str, Upstream
         r["status_code"] == 200 for r in responses
     )
     assert responses[-1]["status_code"] != 200
+
+
+# ------------------------------------------------------------ the transport alone
+
+
+NATIVE = "http://gateway.invalid/api/v1/services/aigc/text-generation/generation"
+
+
+def _native(incremental: bool = True) -> dict[str, Any]:
+    return {
+        "model": "gpt-4o",
+        "input": {"messages": [{"role": "user", "content": "hi"}]},
+        "parameters": {"result_format": "message", "incremental_output": incremental},
+    }
+
+
+def test_without_a_base_url_the_upstream_is_the_same_host() -> None:
+    upstream = Upstream()
+    upstream.data = (FIXTURES / "openai-python-refusal-gpt-4o.sse").read_bytes()
+    client = httpx.Client(transport=OpenAITransport(httpx.MockTransport(upstream)))
+    response = client.post(NATIVE, json=_native(), headers={"X-DashScope-SSE": "enable"})
+    assert upstream.requests[0].url == "http://gateway.invalid/api/v1/chat/completions"
+    assert response.headers["content-type"] == "text/event-stream;charset=UTF-8"
+    assert response.text.startswith("id:1\nevent:result\n:HTTP_STATUS/200\ndata:")
+
+
+def test_other_requests_pass_the_openai_transport_unchanged() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(204)
+
+    client = httpx.Client(transport=OpenAITransport(httpx.MockTransport(handler)))
+    assert client.get("http://gateway.invalid/api/v1/tasks/1").status_code == 204
+    assert seen[0].url.path == "/api/v1/tasks/1"
+
+
+def test_a_request_body_that_is_not_json_is_a_decode_error() -> None:
+    client = httpx.Client(transport=OpenAITransport(httpx.MockTransport(Upstream())))
+    with pytest.raises(adapters.DecodeError) as caught:
+        client.post(NATIVE, content=b"{not json")
+    assert caught.value.kind == "invalid_body"
+    with pytest.raises(adapters.DecodeError):
+        client.post(NATIVE, content=b"[1, 2]")
+
+
+def test_an_openai_stream_that_is_only_an_error_is_an_http_error() -> None:
+    upstream = Upstream()
+    upstream.data = (
+        b'data: {"error": {"message": "overloaded", "type": "server_error", '
+        b'"param": null, "code": "busy"}}\n\n'
+    )
+    client = httpx.Client(transport=OpenAITransport(httpx.MockTransport(upstream)))
+    response = client.post(NATIVE, json=_native(), headers={"X-DashScope-SSE": "enable"})
+    assert response.status_code == 500
+    assert response.json() == {"code": "busy", "message": "overloaded"}
+
+
+def test_an_upstream_answer_that_is_not_json_is_passed_on_as_a_message() -> None:
+    upstream = Upstream()
+    upstream.data, upstream.status, upstream.content_type = b"bad gateway", 502, "text/plain"
+    client = httpx.Client(transport=OpenAITransport(httpx.MockTransport(upstream)))
+    response = client.post(NATIVE, json=_native())
+    assert response.status_code == 502
+    assert response.json() == {"message": "bad gateway", "code": None}
+
+
+def test_the_async_openai_transport_streams_native_frames() -> None:
+    path = FIXTURES / "openai-python-parallel-tool-calls-gpt-4o.sse"
+    data = path.read_bytes()
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        await request.aread()
+        assert json.loads(request.content)["stream"] is True
+        return httpx.Response(200, headers={"content-type": "text/event-stream"}, content=data)
+
+    async def run() -> bytes:
+        transport = AsyncOpenAITransport(httpx.MockTransport(handler), base_url=UPSTREAM)
+        async with httpx.AsyncClient(transport=transport) as client:
+            response = await client.post(
+                NATIVE, json=_native(), headers={"X-DashScope-SSE": "enable"}
+            )
+            return await response.aread()
+
+    native = asyncio.run(run())
+    events = list(adapters.decode(native, provider="dashscope", mode="incremental"))
+    want = expected_from(_before_error(list(adapters.decode(path))))
+    assert expected_from(events).tools == want.tools
+    assert expected_from(events).finish == want.finish
