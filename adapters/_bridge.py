@@ -65,6 +65,8 @@ _DS_USAGE = frozenset(
         "cached_tokens",
     }
 )
+_DS_CHOICE = frozenset({"message", "finish_reason", "index", "logprobs"})
+_DS_MESSAGE = frozenset({"role", "content", "reasoning_content", "tool_calls"})
 #: Keys of an OpenAI chunk that DashScope carries.
 _OAI_TOP = frozenset({"id", "object", "created", "model", "choices", "usage"})
 
@@ -341,9 +343,26 @@ class Converter:
             if type(output) is dict:
                 for key in output.keys() - _DS_OUTPUT:
                     self._loss("field", f"output.{key}", frame)
+                choices = output.get("choices")
+                for choice in choices if type(choices) is list else ():
+                    if type(choice) is dict:
+                        self._choice_fields(choice, frame)
         else:
             for key in obj.keys() - _OAI_TOP:
                 self._loss("field", key, frame)
+
+    def _choice_fields(self, choice: dict[str, Any], frame: int | None) -> None:
+        for key in choice.keys() - _DS_CHOICE:
+            self._loss("field", f"output.choices[].{key}", frame)
+        message = choice.get("message")
+        if type(message) is not dict:
+            return
+        for key in message.keys() - _DS_MESSAGE:
+            self._loss("field", f"output.choices[].message.{key}", frame)
+        content = message.get("content")
+        for item in content if type(content) is list else ():
+            for key in item.keys() - {"text"} if type(item) is dict else ():
+                self._loss("field", f"output.choices[].message.content[].{key}", frame)
 
     def _report(self) -> None:
         if self._dropped is None:

@@ -25,6 +25,7 @@ import adapters
 from adapters import Converter, Dropped, EncodeError
 from adapters.events import (
     ChoiceStart,
+    Comment,
     End,
     ErrorEvent,
     Event,
@@ -456,3 +457,38 @@ def test_row_tool_calls_keep_ids_names_and_arguments() -> None:
             (0, 1): (["call_b"], ["get_time"], '{"tz":"Asia/Shanghai"}'),
         }
         assert seen.finish == {0: {"tool_calls"}}
+
+
+def test_row_comments_are_kept_both_ways() -> None:
+    events: list[Event] = [
+        Comment(text=" keep-alive"),
+        StreamStart(request_id="r"),
+        ChoiceStart(),
+        TextDelta(text="x"),
+        Finish(),
+        End(),
+    ]
+    ds = adapters.encode(events, provider="dashscope")
+    oai = adapters.convert(ds, to="openai")
+    assert oai.startswith(b": keep-alive\n\n")
+    back = adapters.convert(oai, to="dashscope")
+    assert [e for e in adapters.decode(back) if isinstance(e, Comment)] == [
+        Comment(text=" keep-alive")
+    ]
+
+
+def test_row_list_content_keeps_its_text_only() -> None:
+    path = FIXTURES / "dashscope" / "cnblogs-vl-list-content-qwen-vl-plus.sse"
+    text = "".join(e.text for e in adapters.decode(path) if isinstance(e, TextDelta))
+    chunks = _sdk([adapters.convert(path, to="openai")]).chunks
+    assert accumulate(chunks).text == {0: text}
+    assert all(isinstance(c.choices[0].delta.content, str | None) for c in chunks if c.choices)
+    item = {"image_hw": [[1024, 768]]}
+    frame = (
+        b'id:1\nevent:result\n:HTTP_STATUS/200\ndata:{"output":{"choices":[{"message":'
+        b'{"content":[%s,{"text":"dog"}],"role":"assistant"},"finish_reason":"stop"}]},'
+        b'"request_id":"r"}\n\n' % json.dumps(item).encode()
+    )
+    loss = _losses(frame, "openai")["output.choices[].message.content[].image_hw"]
+    assert (loss.kind, loss.frame, loss.count) == ("field", 0, 1)
+    assert b"image_hw" not in adapters.convert(frame, to="openai")
