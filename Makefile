@@ -40,6 +40,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python tests/benchmarks/bench_sse.py $(BENCH_ARGS)
 	$(BIN)/python tests/benchmarks/bench_openai.py $(BENCH_ARGS)
 	$(BIN)/python tests/benchmarks/bench_dashscope.py $(BENCH_ARGS)
+	$(BIN)/python tests/benchmarks/bench_convert.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache .hypothesis .coverage
