@@ -45,7 +45,7 @@ from adapters.events import (
     dump_jsonl,
 )
 from adapters.openai import Encoder as OpenAIEncoder
-from adapters.translate import openai_error_type
+from adapters.translate import dashscope_error_code, openai_error_type
 
 __all__ = ["Converter", "Dropped", "aconvert", "convert", "iter_convert"]
 
@@ -65,10 +65,20 @@ _DS_USAGE = frozenset(
         "cached_tokens",
     }
 )
+#: Keys inside usage details that the OpenAI usage carries.
+_DS_USAGE_DETAILS = {
+    "prompt_tokens_details": frozenset({"cached_tokens"}),
+    "output_tokens_details": frozenset({"reasoning_tokens"}),
+}
 _DS_CHOICE = frozenset({"message", "finish_reason", "index", "logprobs"})
 _DS_MESSAGE = frozenset({"role", "content", "reasoning_content", "tool_calls"})
 #: Keys of an OpenAI chunk that DashScope carries.
 _OAI_TOP = frozenset({"id", "object", "created", "model", "choices", "usage"})
+_OAI_CHOICE = frozenset({"index", "delta", "logprobs", "finish_reason"})
+#: (``refusal`` and ``function_call`` are reported as their own kinds.)
+_OAI_DELTA = frozenset(
+    {"role", "content", "reasoning_content", "reasoning", "tool_calls", "refusal", "function_call"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +127,10 @@ class Converter:
     :param include_usage: ``to="openai"``: ``True`` puts usage in one last
         chunk with ``choices: []``, ``False`` leaves it out, ``None`` (the
         default) writes it where it comes (DashScope's comes last anyway).
+    :param result_format: ``to="dashscope"``: ``"message"`` (``output.choices``)
+        or ``"text"`` (``output.text``), as the request asked.
+    :param content: ``to="dashscope"``: message content as a ``"string"`` or, as
+        the multimodal endpoint answers, a ``"list"`` of ``{"text": ...}`` items.
     :param clock: returns Unix seconds, for ``created``; default always 0, so
         the same input gives the same bytes. Pass ``time.time`` in a gateway.
     :param ids: returns a response id when nothing else gives one.
@@ -140,6 +154,7 @@ class Converter:
         request_id: str | None = None,
         include_usage: bool | None = None,
         result_format: Literal["message", "text"] = "message",
+        content: Literal["string", "list"] = "string",
         clock: Callable[[], float] | None = None,
         ids: Callable[[], str] | None = None,
         strict: bool = True,
@@ -173,8 +188,10 @@ class Converter:
             self._encoder = OpenAIEncoder(include_usage=include_usage)
         elif to == "dashscope":
             self._encoder = DashScopeEncoder(
-                mode=output_mode, result_format=result_format, request_id=request_id
-            )
+                mode=output_mode,
+                result_format=result_format,
+                content=content,
+            )  # request_id= reaches the frames through the stream start (a rename)
         self._closed = False
 
     @property
@@ -264,8 +281,15 @@ class Converter:
                 if event.status is not None:
                     error_type = openai_error_type(event.status)
                     return event.model_copy(update={"error_type": error_type})
-            elif self.to == "dashscope" and event.request_id is None and self._said_id:
-                return event.model_copy(update={"request_id": self._said_id})
+            elif self.to == "dashscope":
+                update: dict[str, Any] = {}
+                if event.request_id is None and self._said_id:
+                    update["request_id"] = self._said_id
+                if event.code is None:  # DashScope errors always name one
+                    update["code"] = (
+                        dashscope_error_code(event.status) if event.status else "InternalError"
+                    )
+                return event.model_copy(update=update) if update else event
         return event
 
     def _start(self, event: StreamStart) -> StreamStart:
@@ -281,7 +305,9 @@ class Converter:
             if self._created is not None or event.created is None:
                 update["created"] = self._created if self._created is not None else self._now()
         elif self.to == "dashscope":
-            if self._request_id is None and event.request_id is None:
+            if self._request_id is not None:
+                update["request_id"] = self._request_id
+            elif event.request_id is None:
                 # The inverse of "chatcmpl-" + request_id above: a round trip
                 # gives the original request_id back.
                 update["request_id"] = (event.id or self._new_id()).removeprefix("chatcmpl-")
@@ -337,6 +363,10 @@ class Converter:
             if type(usage) is dict:
                 for key in usage.keys() - _DS_USAGE:
                     self._loss("field", f"usage.{key}", frame)
+                for key, known in _DS_USAGE_DETAILS.items():
+                    details = usage.get(key)
+                    for inner in details.keys() - known if type(details) is dict else ():
+                        self._loss("field", f"usage.{key}.{inner}", frame)
             for key in obj.keys() - _DS_TOP:
                 self._loss("field", key, frame)
             output = obj.get("output")
@@ -350,6 +380,15 @@ class Converter:
         else:
             for key in obj.keys() - _OAI_TOP:
                 self._loss("field", key, frame)
+            choices = obj.get("choices")
+            for choice in choices if type(choices) is list else ():
+                if type(choice) is not dict:
+                    continue
+                for key in choice.keys() - _OAI_CHOICE:
+                    self._loss("field", f"choices[].{key}", frame)
+                delta = choice.get("delta")
+                for key in delta.keys() - _OAI_DELTA if type(delta) is dict else ():
+                    self._loss("field", f"choices[].delta.{key}", frame)
 
     def _choice_fields(self, choice: dict[str, Any], frame: int | None) -> None:
         for key in choice.keys() - _DS_CHOICE:

@@ -60,8 +60,28 @@ _SSE = "text/event-stream"
 _BODY_HEADERS = frozenset(
     {"content-length", "content-encoding", "content-type", "transfer-encoding"}
 )
-#: Request headers not to forward: the body and the path change.
-_REQUEST_DROP = frozenset({"content-length", "content-type", "accept", "host", "x-dashscope-sse"})
+#: Request headers not to forward: those the new body and path replace, and the
+#: hop-by-hop ones (RFC 9110 section 7.6.1), which belong to the client's own
+#: connection. Accept-Encoding is set to what httpx always decodes.
+_REQUEST_DROP = frozenset(
+    {
+        "content-length",
+        "content-type",
+        "accept",
+        "accept-encoding",
+        "host",
+        "x-dashscope-sse",
+        "connection",
+        "keep-alive",
+        "proxy-connection",
+        "proxy-authorization",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+    }
+)
+_ACCEPT_ENCODING = {"Accept-Encoding": "gzip, deflate"}
 
 
 # ------------------------------------------------------------------ reading
@@ -180,6 +200,8 @@ class _Plan:
     ) -> None:
         self.to = to
         self.options = options
+        self.multimodal = False
+        self.result_format: Literal["message", "text"] = "message"
         body = _load_body(content)
         if to == "openai":  # an OpenAI client in front of DashScope
             native = translate.openai_request_to_dashscope(
@@ -202,7 +224,13 @@ class _Plan:
                 (body.get("parameters") or {}).get("stream")
             )
             self.model = str(body.get("model", ""))
-            self.incremental = bool((body.get("parameters") or {}).get("incremental_output"))
+            parameters = body.get("parameters") or {}
+            self.incremental = bool(parameters.get("incremental_output"))
+            # Answer in the format asked for: DashScope's default is "text"
+            # (output.text); the multimodal endpoint answers list content.
+            self.multimodal = "multimodal-generation" in request.url.path
+            asked = parameters.get("result_format")
+            self.result_format = "message" if asked == "message" or self.multimodal else "text"
             openai_body = translate.dashscope_request_to_openai(body, stream=self.stream)
             base = options["base_url"]
             if base is not None:
@@ -234,13 +262,17 @@ class _Plan:
             "dashscope",
             provider="openai",
             output_mode="incremental" if self.incremental else "cumulative",
+            result_format=self.result_format,
+            content="list" if self.multimodal else "string",
         )
 
     def whole(self, status: int, headers: httpx.Headers, content: bytes) -> httpx.Response:
         """A non-streaming answer, or an error answered instead of a stream."""
         kept = _kept_headers(headers)
         if status >= 400 or not content.strip().startswith(b"{"):
-            return self._error(status, kept, content)
+            # An answer that is not one (HTML from a proxy, SSE to a plain
+            # request) is a bad gateway, never a success without choices.
+            return self._error(status if status >= 400 else 502, kept, content)
         body = _load_body(content)
         if self.to == "openai":
             out = translate.dashscope_response_to_openai(
@@ -249,7 +281,9 @@ class _Plan:
                 created=int(self.options["clock"]()),
             )
         else:
-            out = translate.openai_response_to_dashscope(body)
+            out = translate.openai_response_to_dashscope(
+                body, result_format=self.result_format, multimodal=self.multimodal
+            )
         return httpx.Response(status, headers=kept, json=out)
 
     def _error(self, status: int, kept: dict[str, str], content: bytes) -> httpx.Response:
@@ -269,7 +303,11 @@ class _Plan:
 
     def stream_error(self, event: ErrorEvent, headers: httpx.Headers) -> httpx.Response:
         """An upstream stream that is nothing but an error: an HTTP error."""
-        status = event.status if event.status is not None and event.status >= 400 else 500
+        status = event.status if event.status is not None and event.status >= 400 else None
+        if status is None:
+            # No status (or a 2xx one): the one its OpenAI type names, else 400,
+            # as the official dashscope SDK reads it (not retried as a fault).
+            status = _TYPE_STATUS.get(event.error_type or "", 400)
         body: dict[str, Any] = {"code": event.code, "message": event.message or ""}
         if event.request_id is not None:
             body["request_id"] = event.request_id
@@ -282,8 +320,26 @@ class _Plan:
                 "param": event.param,
                 "code": event.code,
             }
-            status, out = translate.openai_error_to_dashscope({"error": error}, status)
+            status, out = translate.openai_error_to_dashscope(
+                {"error": error}, status, request_id=event.request_id
+            )
         return httpx.Response(status, headers=_kept_headers(headers), json=out)
+
+
+#: The HTTP status an OpenAI error type stands for (the inverse of
+#: :data:`adapters.translate.OPENAI_ERROR_TYPES`, first status of each type).
+_TYPE_STATUS: dict[str, int] = {}
+for _status, _type in sorted(translate.OPENAI_ERROR_TYPES.items()):
+    _TYPE_STATUS.setdefault(_type, _status)
+del _status, _type
+
+
+def _json_object(content: bytes) -> dict[str, Any] | None:
+    try:
+        body = json.loads(content)
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
 
 
 def _load_body(content: bytes) -> dict[str, Any]:
@@ -305,6 +361,7 @@ def _dump(body: dict[str, Any]) -> bytes:
 
 def _forward_headers(request: httpx.Request, extra: dict[str, str]) -> dict[str, str]:
     headers = {k: v for k, v in request.headers.items() if k.lower() not in _REQUEST_DROP}
+    headers.update(_ACCEPT_ENCODING)
     headers.update(extra)
     return headers
 
@@ -430,16 +487,52 @@ class _Bridge:
         )
 
     def _whole(self, plan: _Plan, upstream: httpx.Response, content: bytes) -> httpx.Response:
-        """A non-streaming answer; a non-2xx stream is read for its error."""
-        if upstream.status_code >= 400 and _SSE in upstream.headers.get("content-type", ""):
+        """A non-streaming answer; for an error, what it says, however it is framed."""
+        status = upstream.status_code
+        body = _json_object(content)
+        if status >= 400 and body is None:
+            # An error sent as SSE (DashScope does so, also labelled as JSON).
             source: Provider = "dashscope" if self.to == "openai" else "openai"
-            for event in decode(content, source, strict=False):
+            try:
+                events = list(decode(content, source, strict=False))
+            except AdapterError:
+                events = []
+            for event in events:
                 if type(event) is ErrorEvent:
-                    status = event.status or upstream.status_code
-                    return plan.stream_error(
-                        event.model_copy(update={"status": status}), upstream.headers
-                    )
-        return plan.whole(upstream.status_code, upstream.headers, content)
+                    update = {"status": event.status or status}
+                    return plan.stream_error(event.model_copy(update=update), upstream.headers)
+        if plan.stream and status < 400:
+            return self._as_stream(plan, upstream, body if body is not None else content)
+        return plan.whole(status, upstream.headers, content)
+
+    def _as_stream(
+        self, plan: _Plan, upstream: httpx.Response, body: dict[str, Any] | bytes
+    ) -> httpx.Response:
+        """A streaming request the upstream answered whole: the answer as a
+        stream of one frame, so that the client gets what it asked for (a
+        body that is not JSON is read as the stream, whatever its label)."""
+        if isinstance(body, bytes):
+            frame = body
+        elif self.to == "openai":  # a DashScope response is a final frame's data
+            frame = b"id:1\nevent:result\n:HTTP_STATUS/200\ndata:" + _dump(body) + b"\n\n"
+        else:  # a chat.completion, as the one chunk that says all of it
+            chunk = dict(body, object="chat.completion.chunk")
+            choices = body.get("choices")
+            chunk["choices"] = [
+                {**c, "delta": c.get("message") or {}} for c in choices or () if isinstance(c, dict)
+            ]
+            for choice in chunk["choices"]:
+                choice.pop("message", None)
+            frame = b"data: " + _dump(chunk) + b"\n\ndata: [DONE]\n\n"
+        converter = plan.converter()
+        try:
+            data = converter.feed(frame)
+            while tail := converter.close():
+                data += tail
+        except AdapterError:
+            raw = body if isinstance(body, bytes) else _dump(body)
+            return plan.whole(502, upstream.headers, raw)
+        return httpx.Response(upstream.status_code, headers=self._headers(upstream), content=data)
 
     def _answer(
         self, plan: _Plan, upstream: httpx.Response, converter: Converter, events: list[Event]
@@ -471,13 +564,17 @@ class _Bridge:
         converter = plan.converter()
         chunks = upstream.iter_bytes()
         events: list[Event] = []
-        for chunk in chunks:  # just far enough to see the first event
-            events += converter.events(chunk)
-            if _said(events):
-                break
-        else:
-            events += _drain(converter)
-        answer = self._answer(plan, upstream, converter, events)
+        try:
+            for chunk in chunks:  # just far enough to see the first event
+                events += converter.events(chunk)
+                if _said(events):
+                    break
+            else:
+                events += _drain(converter)
+            answer = self._answer(plan, upstream, converter, events)
+        except BaseException:
+            upstream.close()
+            raise
         if isinstance(answer, httpx.Response):
             upstream.close()
             return answer
@@ -504,13 +601,17 @@ class _Bridge:
         converter = plan.converter()
         chunks = upstream.aiter_bytes()
         events: list[Event] = []
-        async for chunk in chunks:
-            events += converter.events(chunk)
-            if _said(events):
-                break
-        else:
-            events += _drain(converter)
-        answer = self._answer(plan, upstream, converter, events)
+        try:
+            async for chunk in chunks:
+                events += converter.events(chunk)
+                if _said(events):
+                    break
+            else:
+                events += _drain(converter)
+            answer = self._answer(plan, upstream, converter, events)
+        except BaseException:
+            await upstream.aclose()
+            raise
         if isinstance(answer, httpx.Response):
             await upstream.aclose()
             return answer

@@ -148,7 +148,7 @@ _MODEL_TOKEN = re.compile(r"[-_/:]")
 # Multimodal families per the DashScope model list: qwen-vl-*, qwen2.5-vl-*,
 # qwen3-vl-*, qvq-*, qwen-audio-*, qwen*-omni-*, and the natively multimodal
 # qwen3.5 / qwen3.6 series (research notes: endpoints table).
-_MM_TOKENS = frozenset({"vl", "audio", "omni"})
+_MM_TOKENS = frozenset({"vl", "audio", "omni", "asr"})
 _MM_PREFIX = re.compile(r"^(qvq|qwen3\.[5-9])")
 
 _OPENAI_PART_TYPES = {"text", "image_url", "video_url", "video", "input_audio"}
@@ -914,7 +914,12 @@ def openai_error_type(status: int) -> str:
     return "server_error" if 500 <= status < 600 else "api_error"
 
 
-def _dashscope_code(status: int) -> str:
+def dashscope_error_code(status: int) -> str:
+    """The DashScope error ``code`` for an HTTP status (:data:`DASHSCOPE_ERROR_CODES`).
+
+    >>> dashscope_error_code(429), dashscope_error_code(418), dashscope_error_code(502)
+    ('Throttling', 'InvalidParameter', 'InternalError')
+    """
     if status in DASHSCOPE_ERROR_CODES:
         return DASHSCOPE_ERROR_CODES[status]
     return "InvalidParameter" if 400 <= status < 500 else "InternalError"
@@ -973,7 +978,7 @@ def openai_error_to_dashscope(
     error = _mapping(body.get("error"), "openai", "error")
     code = error.get("code")
     out: dict[str, Any] = {
-        "code": code if isinstance(code, str) else _dashscope_code(status),
+        "code": code if isinstance(code, str) else dashscope_error_code(status),
         "message": str(error.get("message") or ""),
     }
     kind = error.get("type")
