@@ -33,8 +33,11 @@ lint: $(VENV)/.installed-dev
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
 
+# Coverage starts before pytest does: the package's own pytest plugin (an entry
+# point) imports the library before a pytest-cov run would begin measuring.
 unit: $(VENV)/.installed-dev
-	$(BIN)/python -m pytest --cov --cov-report=term $(PYTEST_ARGS)
+	$(BIN)/coverage run -m pytest $(PYTEST_ARGS)
+	$(BIN)/coverage report
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python tests/benchmarks/bench_sse.py $(BENCH_ARGS)

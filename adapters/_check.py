@@ -792,11 +792,9 @@ class _DashScopeRules:
         ]
         content = message.get("content")
         if type(content) is list:
-            values += [
-                ((index, "content", k), item.get("text"))
-                for k, item in enumerate(content)
-                if type(item) is dict
-            ]
+            # One value, the items' text joined in order, as the decoder diffs it.
+            texts = [item.get("text") for item in content if type(item) is dict]
+            values.append(((index, "content"), "".join(t for t in texts if type(t) is str)))
         else:
             values.append(((index, "content"), content))
         calls = message.get("tool_calls")
@@ -804,8 +802,8 @@ class _DashScopeRules:
             for k, call in enumerate(calls):
                 values += self.tool_call(call, state, index, k, number, offset)
         for key, value in values:
-            if type(value) is not str:
-                continue
+            if type(value) is not str or not value:
+                continue  # an empty value says nothing (as the decoder reads it)
             before = self.last.get(key)
             if before is not None and not value.startswith(before):
                 self.held.append(

@@ -454,3 +454,31 @@ def test_outside_recordings(path: Path) -> None:
     assert {v.rule for v in found if v.severity == "error"} == CORPUS_ERRORS.get(name, set())
     data = path.read_bytes()
     assert check([data[i : i + 61] for i in range(0, len(data), 61)]) == found
+
+
+def test_ds007_reads_snapshots_as_the_decoder_does() -> None:
+    """An empty value says nothing, and list content is one value, the items'
+    text joined: the checker and the cumulative decoder agree on both."""
+
+    def frame(number: int, content: object, finish: str = "null") -> bytes:
+        body = {
+            "output": {
+                "choices": [
+                    {"message": {"role": "assistant", "content": content}, "finish_reason": finish}
+                ]
+            },
+            "request_id": "r",
+        }
+        data = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+        return f"id:{number}\nevent:result\n:HTTP_STATUS/200\ndata:{data}\n\n".encode()
+
+    for stream in (
+        frame(1, "Hel") + frame(2, "") + frame(3, "Hello", "stop"),
+        frame(1, [{"text": "ab"}]) + frame(2, [{"text": "a"}, {"text": "bc"}], "stop"),
+    ):
+        list(adapters.decode(stream, provider="dashscope", mode="cumulative"))  # no error
+        rules = {v.rule for v in adapters.check(stream, provider="dashscope", mode="cumulative")}
+        assert "DS007" not in rules
+    shrunk = frame(1, "Hello") + frame(2, "Help", "stop")
+    rules = {v.rule for v in adapters.check(shrunk, provider="dashscope", mode="cumulative")}
+    assert "DS007" in rules
