@@ -122,10 +122,17 @@ class Redaction:
 # ---------------------------------------------------------------- the text rules
 
 _M = MARKER.encode()
-_BEARER = re.compile(rb"(?i)(\bbearer[ \t]+)(?!<redacted>)[A-Za-z0-9._~+/=-]+")
+# A token, not a word: 16 or more token characters, or 6 or more with a digit or
+# a punctuation mark ("Bearer of bad news" in model text stays).
+_BEARER = re.compile(
+    rb"(?i)(\bbearer[ \t]+)(?!<redacted>)"
+    rb"(?:[A-Za-z0-9._~+/=-]{16,}|(?=[A-Za-z]*[0-9._~+/=-])[A-Za-z0-9._~+/=-]{6,})"
+)
 _SK = re.compile(rb"(?<![A-Za-z0-9_-])sk-[A-Za-z0-9_-]{20,}")
 _PARAM = re.compile(
-    rb"(?i)([?&](?:" + b"|".join(re.escape(p.encode()) for p in sorted(SECRET_PARAMS)) + rb")=)"
+    rb"(?i)((?:^|[?&])(?:"
+    + b"|".join(re.escape(p.encode()) for p in sorted(SECRET_PARAMS))
+    + rb")=)"
     rb"(?!(?:sk-)?<redacted>)[^&\s\"'#<>]+"
 )
 _JSON_MEMBER = re.compile(
@@ -233,9 +240,12 @@ def _lines(data: bytes, pos: int) -> tuple[list[bytes], int]:
 
 
 def _chunked(data: bytes, pos: int, counts: Counter[str]) -> tuple[bytes, int] | None:
-    """A chunked body from ``pos``, each chunk redacted and its size rewritten; ``None``
-    when the bytes do not follow chunked framing (a capture that stored the decoded body)."""
-    out: list[bytes] = []
+    """A chunked body from ``pos``, redacted as one body (a secret may straddle
+    two chunks) and cut again at the old chunk sizes where it can; ``None`` when
+    the bytes do not follow chunked framing (a capture that stored the decoded body)."""
+    heads: list[re.Match[bytes]] = []
+    endings: list[bytes] = []
+    contents: list[bytes] = []
     while True:
         size = _CHUNK_SIZE.match(data, pos)
         if size is None:
@@ -245,19 +255,31 @@ def _chunked(data: bytes, pos: int, counts: Counter[str]) -> tuple[bytes, int] |
         if length == 0:
             # The last chunk, trailers (headers), and the blank line.
             trailers, end = _lines(data, start)
-            out.append(size[0])
-            out += [_header_line(line, counts) for line in trailers]
-            return b"".join(out), end
-        end = start + length
-        ending = re.match(rb"\r?\n", data[end : end + 2])
-        if end > len(data) or ending is None:
+            last = [size[0]] + [_header_line(line, counts) for line in trailers]
+            break
+        stop = start + length
+        ending = re.match(rb"\r?\n", data[stop : stop + 2])
+        if stop > len(data) or ending is None:
             return None
-        chunk = _text(data[start:end], counts)
-        digits = size[1]
-        if len(chunk) != length:
-            digits = (b"%X" if digits.isupper() else b"%x") % len(chunk)
-        out += [digits, size[2], size[3], chunk, ending[0]]
-        pos = end + len(ending[0])
+        heads.append(size)
+        endings.append(ending[0])
+        contents.append(data[start:stop])
+        pos = stop + len(ending[0])
+    body = b"".join(contents)
+    redacted = _text(body, counts)
+    if redacted == body:
+        return data[heads[0].start() if heads else 0 : end] if heads else b"".join(last), end
+    out: list[bytes] = []
+    at = 0
+    for number, head in enumerate(heads):
+        final = number == len(heads) - 1
+        piece = redacted[at:] if final else redacted[at : at + len(contents[number])]
+        if not piece:
+            break
+        at += len(piece)
+        digits = (b"%X" if head[1].isupper() else b"%x") % len(piece)
+        out += [digits, head[2], head[3], piece, endings[number]]
+    return b"".join(out + last), end
 
 
 def _redact_http(data: bytes, counts: Counter[str]) -> bytes:
@@ -315,6 +337,9 @@ def _http_body(
 # ---------------------------------------------------------------- curl -v transcript
 
 _CURL_HEADER = re.compile(rb"([<>] )(.*)", re.DOTALL)
+#: curl 8's HTTP/2 and HTTP/3 info lines repeat each request header:
+#: ``* [HTTP/2] [1] [authorization: Bearer ...]``.
+_CURL_H2_HEADER = re.compile(rb"(\* \[HTTP/[23]\] \[\d+\] \[)([^\]\r\n]*)(\].*)", re.DOTALL)
 
 
 def _redact_curl(data: bytes, counts: Counter[str]) -> bytes:
@@ -322,8 +347,11 @@ def _redact_curl(data: bytes, counts: Counter[str]) -> bytes:
     for match in _LINE.finditer(data):
         line = match[0]
         prefixed = _CURL_HEADER.match(line)
+        info = _CURL_H2_HEADER.match(line)
         if prefixed is not None:
             out.append(prefixed[1] + _header_line(prefixed[2], counts))
+        elif info is not None:
+            out.append(info[1] + _header_line(info[2], counts) + info[3])
         else:
             out.append(_text(line, counts))
     return b"".join(out)
@@ -408,18 +436,20 @@ def _redact_json_values(document: Any, counts: Counter[str]) -> dict[_Path, str]
                     secret((*path, "value"), value, "query parameter")
                     return
             if node.get("encoding") == "base64" and isinstance(node.get("text"), str):
-                try:
-                    raw = base64.b64decode(node["text"], validate=True)
+                wrapped = "\n" in node["text"]
+                try:  # line-wrapped base64 (76 columns) is base64 too
+                    raw = base64.b64decode("".join(node["text"].split()), validate=True)
                 except (binascii.Error, ValueError):
                     pass
                 else:
                     done = _text(raw, counts)
                     if done != raw:
-                        changed[(*path, "text")] = base64.b64encode(done).decode("ascii")
+                        encoded = base64.encodebytes(done) if wrapped else base64.b64encode(done)
+                        changed[(*path, "text")] = encoded.decode("ascii")
                     node = {k: v for k, v in node.items() if k != "text"}
             for key, item in node.items():
-                if isinstance(item, str) and key.lower() in SECRET_KEYS:
-                    if key.lower() == "authorization":
+                if isinstance(item, str) and key.lower() in SECRET_HEADERS | SECRET_KEYS:
+                    if key.lower() in SECRET_HEADERS:
                         put((*path, key), item, _header_value(key, item.encode(), counts).decode())
                     else:
                         secret((*path, key), item, "JSON member")
@@ -454,7 +484,17 @@ def _redact_json(data: bytes, counts: Counter[str]) -> bytes:
         pieces += [text[last:start], json.dumps(new, ensure_ascii="\\u" in literal)]
         last = end
     pieces.append(text[last:])
-    return (b"\xef\xbb\xbf" if bom else b"") + "".join(pieces).encode("utf-8")
+    out = "".join(pieces).encode("utf-8")
+    # A member repeated in one object (JSON keeps the last): the earlier copies too.
+    out = _JSON_MEMBER.sub(lambda m: _left_member(m, counts), out)
+    return (b"\xef\xbb\xbf" if bom else b"") + out
+
+
+def _left_member(match: re.Match[bytes], counts: Counter[str]) -> bytes:
+    if _M in match[0]:  # redacted already ("Token <redacted>")
+        return match[0]
+    counts["JSON member"] += 1
+    return match[1] + _M + match[2]
 
 
 # ---------------------------------------------------------------- the entry point

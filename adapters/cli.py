@@ -41,6 +41,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
@@ -69,7 +70,7 @@ examples:
   adapters convert recording.sse --to events --no-wire -o events.jsonl
   adapters convert fixtures/dashscope/cnblogs-text-incremental-qwen-max.sse \\
       --to dashscope --mode cumulative
-  adapters convert fixtures/dashscope/*.sse --to openai -o converted/   # converted/<name>.sse
+  adapters convert fixtures/dashscope/*.sse --split-glued --to openai -o converted/
   adapters convert a.sse b.sse --to events --no-wire > events.jsonl     # one after another
   curl -sN ... | adapters convert - --to openai --include-usage
 
@@ -173,6 +174,12 @@ def _frames(args: argparse.Namespace) -> int:
     source = args.input
     decoder = SSEDecoder(strict_utf8=args.strict_utf8)
     count = 0
+    if args.output != "-" and _same_file(source, Path(args.output)):
+        print(
+            f"adapters frames: writing {args.output} would overwrite its input; choose another -o",
+            file=sys.stderr,
+        )
+        return 2
     with ExitStack() as files:
         reader = _open_input(source, files, "frames")
         if reader is None:
@@ -236,6 +243,11 @@ def _stdin_once(inputs: Sequence[str], command: str) -> bool:
     return True
 
 
+def _same_file(source: str, target: Path) -> bool:
+    """Whether writing ``target`` would overwrite the input ``source``."""
+    return source != "-" and target.exists() and target.resolve() == Path(source).resolve()
+
+
 def _convert_targets(args: argparse.Namespace) -> list[Path | None] | None:
     """Where each input goes (``None``: standard output); ``None`` after saying why
     the inputs and ``-o`` do not fit together.
@@ -257,7 +269,14 @@ def _convert_targets(args: argparse.Namespace) -> list[Path | None] | None:
             return None
         return [None] * len(inputs)
     out = Path(args.output)
-    if len(inputs) == 1 and not out.is_dir():
+    names_a_directory = args.output.endswith(("/", os.sep)) or out.is_dir()
+    if len(inputs) == 1 and not names_a_directory:
+        if _same_file(inputs[0], out):
+            print(
+                f"adapters convert: writing {out} would overwrite its input; choose another -o",
+                file=sys.stderr,
+            )
+            return None
         return [out]
     if out.exists() and not out.is_dir():
         print(
@@ -277,7 +296,7 @@ def _convert_targets(args: argparse.Namespace) -> list[Path | None] | None:
                 file=sys.stderr,
             )
             return None
-        if source != "-" and target.exists() and target.resolve() == Path(source).resolve():
+        if _same_file(source, target):
             print(
                 f"adapters convert: writing {target} would overwrite its input; "
                 "choose another -o directory",
@@ -339,7 +358,7 @@ def _convert_one(args: argparse.Namespace, source: str, target: Path | None) -> 
                 out.write(tail)
         except AdapterError as exc:
             print(f"adapters convert: {source}: {exc}", file=sys.stderr)
-            status = 1
+            status = 2 if exc.kind == "unknown_provider" else 1
         out.flush()
     for diagnostic in converter.diagnostics:
         print(
@@ -401,6 +420,13 @@ def _normalize(args: argparse.Namespace) -> int:
         files = find_recordings(args.directory, args.glob)
     except OSError as exc:
         print(f"adapters normalize: {exc}", file=sys.stderr)
+        return 2
+    except (ValueError, NotImplementedError):  # pathlib refuses the pattern
+        print(
+            f"adapters normalize: --glob {args.glob!r} is not a pattern relative to "
+            f"{args.directory}; expected something like '*.sse' or 'openai/**/*.sse'",
+            file=sys.stderr,
+        )
         return 2
     to_stdout = args.output == "-"
     if not to_stdout:  # never read the output as an input (say, with --glob '*')

@@ -366,7 +366,7 @@ def test_redact_a_har_file(tmp_path: Path, base64_body: bool) -> None:
 
 
 def test_redact_a_json_body() -> None:
-    raw = b'{\n  "model": "qwen-max",\n  "api_key": "abc",\n  "header": "Bearer tok"\n}\n'
+    raw = b'{\n  "model": "qwen-max",\n  "api_key": "abc",\n  "header": "Bearer tok-1234"\n}\n'
     done = redact(raw)
     assert done.format == "json"
     assert done.data == (
