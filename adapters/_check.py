@@ -49,10 +49,18 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Final, Literal, TypeAlias
 
-from adapters._convert import _SNIFF_LIMIT, Provider, Source, _chunks, detect_provider
+from adapters._convert import (
+    _SNIFF_LIMIT,
+    Provider,
+    Source,
+    _chunks,
+    complete_blocks,
+    detect_provider,
+)
 from adapters._errors import DecodeError
 from adapters._json import parse_json
 from adapters.dashscope import Decoder as DashScopeDecoder
+from adapters.openai import Decoder as OpenAIDecoder
 from adapters.sse import DEFAULT_MAX_BUFFER_SIZE, SSEDecoder, SSEFrame
 
 __all__ = ["DEFAULT_MAX_LINE_SIZE", "RULES", "Severity", "Violation", "check"]
@@ -158,6 +166,14 @@ def _short(value: object, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def _line_bytes(line: str) -> int:
+    """The input bytes of a decoded line, at the least: a U+FFFD that the SSE
+    layer put in for invalid bytes stood for one to three of them, counted as
+    one (so that a line is never called too long for its replacements)."""
+    size = len(line.encode("utf-8", "surrogatepass"))
+    return size - 2 * line.count("\ufffd")
+
+
 def _byte_size(raw: str, pending: bytes | bytearray) -> int:
     """How many input bytes (from the start of ``pending``) decoded to ``raw``.
 
@@ -179,6 +195,31 @@ def _byte_size(raw: str, pending: bytes | bytearray) -> int:
 
 
 # ---------------------------------------------------------------- OpenAI
+
+
+class _Shape:
+    """The library's own reader, one frame at a time: a part of a type it refuses
+    (``invalid_chunk`` / ``invalid_frame``) is a shape finding, so that nothing
+    :func:`adapters.decode` cannot read passes as clean."""
+
+    def __init__(self, provider: Literal["openai", "dashscope"]) -> None:
+        self.provider = provider
+        self.decoder: OpenAIDecoder | DashScopeDecoder | None = None
+
+    def problem(self, frame: SSEFrame) -> str | None:
+        if self.decoder is None:
+            self.decoder = (
+                OpenAIDecoder(wire=False)
+                if self.provider == "openai"
+                else DashScopeDecoder(mode="incremental", wire=False)
+            )
+        try:
+            self.decoder.read_frame(frame)
+        except DecodeError as exc:
+            self.decoder = None  # a reader that failed reads no more; start afresh
+            if exc.kind in {"invalid_chunk", "invalid_frame"}:
+                return exc.message
+        return None
 
 
 @dataclass
@@ -203,6 +244,7 @@ class _OpenAIRules:
     """The chat.completion.chunk stream grammar, one frame at a time."""
 
     def __init__(self, found: list[Violation]) -> None:
+        self.shape = _Shape("openai")
         self.found = found
         self.done: int | None = None  # frame of [DONE]
         self.errored = False
@@ -260,7 +302,12 @@ class _OpenAIRules:
             self.errored = True
             if "object" not in chunk:
                 return 1
+        before = len(self.found)
         self.chunk(chunk, number, offset)
+        if not any(v.rule == "OAI002" for v in self.found[before:]):
+            problem = self.shape.problem(frame)
+            if problem is not None:
+                self.report("OAI002", problem, number, offset)
         return 1
 
     def chunk(self, chunk: dict[str, Any], number: int, offset: int) -> None:
@@ -529,6 +576,8 @@ class _DashScopeRules:
     """The DashScope native stream grammar, one frame at a time."""
 
     def __init__(self, found: list[Violation]) -> None:
+        self.shape = _Shape("dashscope")
+        self.pieces: list[tuple[int, int]] = []  # the last glued block's frames
         self.found = found
         self.held: list[_Candidate] = []  # findings that depend on the mode
         self.next_id = 1
@@ -554,6 +603,7 @@ class _DashScopeRules:
         if raw is not None and frame.data is not None and _GLUED.search(raw):
             parts = self.unglue(raw, offset, data, start)
             if len(parts) > 1:
+                self.pieces = [(number + k, at) for k, (_, at) in enumerate(parts)]
                 for k, (part, at) in enumerate(parts):
                     if k:
                         self.report(
@@ -604,6 +654,15 @@ class _DashScopeRules:
     def one(self, frame: SSEFrame, number: int, offset: int) -> None:
         if frame.data is None and frame.id is None and frame.event is None:
             return  # comments or ignored lines only: no frame of the protocol
+        before = len(self.found)
+        self.rules_of(frame, number, offset)
+        found = {v.rule for v in self.found[before:]}
+        if frame.data is not None and not found & {"DS005", "DS006", "DS014"}:
+            problem = self.shape.problem(frame)
+            if problem is not None:
+                self.report("DS006", problem, number, offset)
+
+    def rules_of(self, frame: SSEFrame, number: int, offset: int) -> None:
         expected = str(self.next_id)
         if frame.id != expected:
             self.report(
@@ -950,7 +1009,9 @@ class _Checker:
         self.at = 0  # byte offset of the next frame
         self.bom_done = False
         self.number = 0  # number of the next frame
-        self.block_numbers: list[tuple[int, int]] = []  # per SSE block: (frame, offset)
+        #: Per SSE block, its frames as (number, offset): one, or the pieces of a
+        #: glued block.
+        self.block_numbers: list[list[tuple[int, int]]] = []
         self.diagnostics_seen = 0
         self.eols: list[str] = []  # line endings met, in order
         self.cr_pending: tuple[int | None, int] | None = None  # a CR that may be half a CRLF
@@ -982,11 +1043,11 @@ class _Checker:
     def feed(self, chunk: bytes) -> None:
         if self.sniffing:
             self.head += chunk
-            found = detect_provider(self.head)
+            found = detect_provider(complete_blocks(self.head))
             if found is None and len(self.head) < _SNIFF_LIMIT:
                 return
             self.sniffing = False
-            self.provider = found or "none"
+            self.provider = found or detect_provider(self.head) or "none"
             self.start()
             chunk, self.head = self.head, b""
         self.frame_bytes(chunk)
@@ -1026,7 +1087,7 @@ class _Checker:
             if self.previous_raw_cr and raw.startswith("\n"):
                 offset += 1  # the LF of a CRLF whose CR ended the previous frame
             number = self.number
-            self.block_numbers.append((number, offset))
+            self.block_numbers.append([(number, offset)])
             self.lines(raw, number, offset)
             if not frame.complete:
                 self.found.append(
@@ -1041,7 +1102,10 @@ class _Checker:
             if self.rules is None:
                 self.number += 1
             else:
-                self.number += self.rules.frame(frame, number, offset, self.pending, self.at)
+                count = self.rules.frame(frame, number, offset, self.pending, self.at)
+                if count > 1 and isinstance(self.rules, _DashScopeRules):
+                    self.block_numbers[-1] = self.rules.pieces
+                self.number += count
             del self.pending[:size]
             self.at += size
             self.previous_raw_cr = raw.endswith("\r")
@@ -1056,7 +1120,11 @@ class _Checker:
                 break  # its frame is not complete yet
             self.diagnostics_seen += 1
             if diagnostic.frame < len(self.block_numbers):
-                number, offset = self.block_numbers[diagnostic.frame]
+                pieces = self.block_numbers[diagnostic.frame]
+                # The piece of a glued block the byte is in.
+                number, offset = next(
+                    (p for p in reversed(pieces) if p[1] <= diagnostic.offset), pieces[0]
+                )
             else:
                 number, offset = self.number, self.at
             if diagnostic.kind == "invalid_utf8":
@@ -1082,11 +1150,11 @@ class _Checker:
         limit = self.max_line_size
         for match in _EOL.finditer(raw, position):
             line = raw[position : match.start()]
-            if len(line) > limit // 4 and len(line.encode("utf-8")) > limit:
+            if len(line) > limit // 4 and _line_bytes(line) > limit:
                 self.found.append(
                     _violation(
                         "SSE004",
-                        f"a line of {len(line.encode('utf-8'))} bytes, over max_line_size={limit}",
+                        f"a line of {_line_bytes(line)} bytes, over max_line_size={limit}",
                         number,
                         offset,
                     )
@@ -1099,11 +1167,11 @@ class _Checker:
                 self.eol(ending, number, offset)
             position = match.end()
         line = raw[position:]
-        if len(line) > limit // 4 and len(line.encode("utf-8")) > limit:
+        if len(line) > limit // 4 and _line_bytes(line) > limit:
             self.found.append(
                 _violation(
                     "SSE004",
-                    f"a line of {len(line.encode('utf-8'))} bytes, over max_line_size={limit}",
+                    f"a line of {_line_bytes(line)} bytes, over max_line_size={limit}",
                     number,
                     offset,
                 )

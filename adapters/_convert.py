@@ -60,6 +60,25 @@ def detect_provider(head: bytes) -> Literal["openai", "dashscope"] | None:
     return None
 
 
+def complete_blocks(head: bytes) -> bytes:
+    """The part of ``head`` up to the end of its last complete SSE block.
+
+    Sniffing looks at complete blocks only, so that where the input happens to
+    be cut cannot change the answer: ``id: 1`` / ``event: result`` lines (with
+    the optional space) look like OpenAI's until the block's ``:HTTP_STATUS/``
+    comment arrives.
+    """
+    end = max(
+        (
+            at + len(mark)
+            for mark in (b"\n\n", b"\r\n\r\n", b"\r\r")
+            if (at := head.rfind(mark)) >= 0
+        ),
+        default=0,
+    )
+    return head[:end]
+
+
 def _decoder(provider: str, options: dict[str, Any]) -> _Decoder:
     options = dict(options)
     dashscope = options.pop("dashscope")
@@ -95,10 +114,10 @@ class _Run:
     def feed(self, chunk: bytes) -> list[Event]:
         if self.decoder is None:
             self.head += chunk
-            found = detect_provider(self.head)
+            found = detect_provider(complete_blocks(self.head))
             if found is None and len(self.head) < _SNIFF_LIMIT:
                 return []
-            return self._start(found)
+            return self._start(found or detect_provider(self.head))
         return self.decoder.feed(chunk)
 
     def _start(self, found: str | None) -> list[Event]:
@@ -120,9 +139,14 @@ class _Run:
 
     def close(self) -> list[Event]:
         if self.decoder is None:
-            # Every chunk was looked at as it came; the whole input told nothing.
-            self._unknown()
+            # The input ended before a complete block told: the whole of it.
+            events = self._start(detect_provider(self.head))
+            return events + self._started().close()
         return self.decoder.close()
+
+    def _started(self) -> _Decoder:
+        assert self.decoder is not None
+        return self.decoder
 
     def finish(self) -> None:
         """Raise an error found by the last close() after the events it returned."""

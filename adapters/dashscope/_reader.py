@@ -29,6 +29,7 @@ Facts from recordings (docs/dashscope.md has the sources), each used below:
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 from typing import Any, Literal
 
@@ -637,7 +638,11 @@ class Decoder:
             del out[first:]  # a frame is read whole or not at all
             if self.strict:
                 self._failure = DecodeError(
-                    bad.message, kind=bad.kind, offset=start, frame=number, provider=PROVIDER
+                    bad.message,
+                    kind=bad.kind,
+                    offset=self._source_offset(start),
+                    frame=number,
+                    provider=PROVIDER,
                 )
                 if not out:
                     raise self._failure from None
@@ -844,6 +849,11 @@ class Decoder:
             raise _BadFrameError(kind, message)
         self._note(kind, message, *self._at)
 
+    def _source_offset(self, offset: int) -> int:
+        """An offset of the framing layer as one of the input (``split_glued``
+        hands the framing layer a blank line before each glued frame)."""
+        return offset if self._glue is None else self._glue.source_offset(offset)
+
     def _note(self, kind: str, message: str, offset: int, frame: int) -> None:
         self._own.append(Diagnostic(kind, message, offset, frame))
 
@@ -907,7 +917,7 @@ class Decoder:
             self._failure = DecodeError(
                 message,
                 kind="truncated",
-                offset=self._sse.offset,
+                offset=self._source_offset(self._sse.offset),
                 frame=self._frame,
                 provider=PROVIDER,
             )
@@ -1508,6 +1518,13 @@ class _Unglue:
         self._in_block = False  # a non-blank line came since the last blank one
         self._at = 0  # input bytes before the current line
         self._blocks = 0  # blocks ended so far: the number of the current one
+        self._out = 0  # bytes handed on (the input plus the blank lines added)
+        #: Where each added newline is in what was handed on, in order.
+        self.inserted: list[int] = []
+
+    def source_offset(self, offset: int) -> int:
+        """The input's byte offset for one in what was handed on."""
+        return offset - bisect.bisect_left(self.inserted, offset)
 
     def feed(self, data: bytes, owner: Decoder) -> bytes:
         text = self._line + data
@@ -1523,6 +1540,7 @@ class _Unglue:
         if len(self._line) > self._limit:  # let the framing layer refuse it
             out.append(self._line)
             self._at += len(self._line)
+            self._out += len(self._line)
             self._line = b""
             self._in_block = True
         return b"".join(out)
@@ -1531,6 +1549,8 @@ class _Unglue:
         blank = line.lstrip(b"\xef\xbb\xbf") in {b"\n", b"\r\n", b""}
         if not blank and line.startswith(b"id:") and self._in_block:
             out.append(b"\n")
+            self.inserted.append(self._out)
+            self._out += 1
             self._blocks += 1
             owner._note(
                 "glued_frames",
@@ -1543,6 +1563,7 @@ class _Unglue:
             self._blocks += 1
         self._in_block = not blank
         self._at += len(line)
+        self._out += len(line)
         out.append(line)
 
     def close(self, owner: Decoder) -> bytes:

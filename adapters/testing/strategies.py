@@ -162,14 +162,20 @@ def _provider_block(draw: st.DrawFn) -> list[str]:
     return lines
 
 
-@st.composite
-def sse_bytes(draw: st.DrawFn, *, line_endings: str = "any", invalid_utf8: bool = False) -> bytes:
+def sse_bytes(*, line_endings: str = "any", invalid_utf8: bool = False) -> st.SearchStrategy[bytes]:
     """A whole event stream as bytes.
 
     :param line_endings: ``"any"`` mixes LF, CRLF and CR; ``"lf"`` uses LF only
         (the decoder's fast path).
     :param invalid_utf8: also splice in bytes that are not UTF-8.
     """
+    if line_endings not in {"any", "lf"}:
+        raise ValueError(f"line_endings must be 'any' or 'lf', not {line_endings!r}")
+    return _sse_bytes(line_endings=line_endings, invalid_utf8=invalid_utf8)
+
+
+@st.composite
+def _sse_bytes(draw: st.DrawFn, *, line_endings: str, invalid_utf8: bool) -> bytes:
     eol = st.just("\n") if line_endings == "lf" else _EOL
     parts: list[str] = []
     if draw(st.integers(0, 9)) == 0:
@@ -563,6 +569,8 @@ def event_streams(
     """
     if n is not None and n < 1:
         raise ValueError(f"n must be at least 1, not {n}")
+    if result_format not in {"message", "text"}:
+        raise ValueError(f"result_format must be 'message' or 'text', not {result_format!r}")
     if provider == "dashscope":
         _check_result_format(result_format, n)
         return _events(lambda draw: _dashscope_events(draw, result_format, n=n, clean=clean))
