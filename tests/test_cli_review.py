@@ -254,3 +254,17 @@ def test_redact_leaves_the_word_bearer_in_model_text_alone() -> None:
     }
     body = b"data: " + json.dumps(chunk, separators=(",", ":")).encode() + b"\n\n"
     assert redact(body, "sse").data == body
+
+
+def test_an_interrupted_command_says_so_and_exits_130(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Ctrl-C during a command gave a traceback; it should say so and exit 130."""
+    from adapters import cli
+
+    def interrupted(*_: object, **__: object) -> object:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "_check", interrupted)
+    assert cli.main(["check", "-"]) == 130
+    assert "adapters check: interrupted" in capsys.readouterr().err

@@ -55,13 +55,20 @@ _SNIFF: Final = 64 * 1024
 
 
 def recording_id(path: Path, folder: Path) -> str:
-    """The test id of a recording: its path under ``folder``, suffix dropped,
-    with ``--`` between folders (``/`` would vanish from snapshot file names).
+    """The test id of a recording: its path under ``folder``, with ``--``
+    between folders (``/`` would vanish from snapshot file names) and the
+    ``.sse`` suffix dropped (another suffix stays, so that ``a.sse`` and
+    ``a.txt`` do not share an id).
 
     >>> recording_id(Path("fixtures/openai/text.sse"), Path("fixtures"))
     'openai--text'
+    >>> recording_id(Path("fixtures/openai/text.chunks.txt"), Path("fixtures"))
+    'openai--text.chunks.txt'
     """
-    return "--".join(path.relative_to(folder).with_suffix("").parts)
+    relative = path.relative_to(folder)
+    if relative.suffix == ".sse":
+        relative = relative.with_suffix("")
+    return "--".join(relative.parts)
 
 
 def recordings(folder: str | os.PathLike[str], pattern: str = "**/*.sse") -> list[Any]:
