@@ -245,3 +245,26 @@ def test_strategies_refuse_a_bad_argument_at_once(make: Callable[[], object]) ->
     ignored, while the same value is refused for DashScope); should raise ValueError."""
     with pytest.raises(ValueError):  # noqa: PT011 - any message
         make()
+
+
+def test_decode_error_offset_counts_invalid_utf8_as_its_input_bytes() -> None:
+    """After an invalid byte, the OpenAI reader said a later frame started 2 bytes
+    late (U+FFFD counted as 3 bytes); it should be the frame's input offset,
+    however the input is cut, as check() says."""
+    good = (
+        b'data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"m",'
+        b'"choices":[{"index":0,"delta":{"role":"assistant","content":"a\xffb"},'
+        b'"finish_reason":null}]}\n\n'
+    )
+    raw = good + good.replace(b'"role":"assistant",', b"") + b"data: {oops\n\n"
+    start = len(raw) - len(b"data: {oops\n\n")
+    assert ("OAI001", 2, start) in _key(raw)
+    for cuts in ([len(raw)], [1], [len(good) // 2], [len(good) + 3]):
+        size = cuts[0]
+        chunks = [raw[i : i + size] for i in range(0, len(raw), size)]
+
+        def run(chunks: list[bytes] = chunks) -> None:
+            list(adapters.decode(chunks, provider="openai"))
+
+        error = _decode_error(run)
+        assert (error.kind, error.frame, error.offset) == ("invalid_json", 2, start)

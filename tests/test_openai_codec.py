@@ -1072,3 +1072,18 @@ def test_a_usage_only_frame_with_a_comment_keeps_the_comment_when_usage_moves() 
     moved = adapters.encode(events, provider="openai", include_usage=True)
     assert b": note\n\n" in moved
     assert [type(e) for e in _decode(moved)][-3:] == [adapters.Comment, Usage, End]
+
+
+def test_include_usage_writes_one_usage_chunk_for_a_usage_repeated_after_the_end() -> None:
+    """A decoded usage moved after [DONE] and repeated: include_usage=True wrote it
+    twice (once taken by the end's frame); it should write one usage chunk."""
+    path = (
+        Path(__file__).parent.parent / "fixtures" / "openai" / "openai-python-logprobs-gpt-4o.sse"
+    )
+    events = list(adapters.decode(path))
+    usage = next(e for e in events if isinstance(e, adapters.Usage))
+    end = next(e for e in events if isinstance(e, adapters.End))
+    body = [e for e in events if not isinstance(e, adapters.Usage | adapters.End)]
+    raw = adapters.encode([*body, end, usage, usage], provider="openai", include_usage=True)
+    again = list(adapters.decode(raw, provider="openai", strict=False))
+    assert [e for e in again if isinstance(e, adapters.Usage)] == [usage]

@@ -219,7 +219,10 @@ class Decoder:
         """Add bytes; return the events of the frames they complete."""
         if self._failure is not None:
             raise self._failure
-        return self._read_frames(self._sse.feed(data))
+        frames = self._sse.feed(data)
+        if self._replaced(frames):
+            return self._read_frames(frames, self._exact_starts(frames))
+        return self._read_frames(frames)
 
     def close(self) -> list[Event]:
         """End of input: read a final unterminated frame, then check the stream ended."""
@@ -227,7 +230,11 @@ class Decoder:
             raise self._failure
         if self._closed:
             return []
-        events = self._read_frames(self._sse.close())
+        frames = self._sse.close()
+        if self._replaced(frames):
+            events = self._read_frames(frames, self._exact_starts(frames))
+        else:
+            events = self._read_frames(frames)
         self._closed = True
         self._check_end()
         return events
@@ -240,12 +247,55 @@ class Decoder:
 
     # ------------------------------------------------------------ internals
 
-    def _read_frames(self, frames: list[SSEFrame]) -> list[Event]:
+    def _replaced(self, frames: list[SSEFrame]) -> bool:
+        """Whether a frame may hold a U+FFFD put in for invalid bytes (only
+        looked for once the framing layer has repaired something)."""
+        if not self._sse.diagnostics and not self._sse.diagnostics_dropped:
+            return False
+        return any(
+            frame[6] is not None and not frame[6].isascii() and "\ufffd" in frame[6]
+            for frame in frames
+        )
+
+    def _exact_starts(self, frames: list[SSEFrame]) -> list[int]:
+        """Where each frame starts in the input, when the framing layer replaced
+        invalid bytes in this batch: a U+FFFD stands for one to three of them,
+        so counting the text again is not exact. Counting back from where the
+        framing layer says the last frame ends is, for the frames after the
+        last replacement; counting on from the batch's start is, for those
+        before the first one."""
+        sizes: list[int] = []
+        number = self._frame
+        for frame in frames:
+            body: str | None = frame[6]
+            size = 0
+            if body is not None:
+                size = len((body + frame[7]).encode("utf-8", "surrogatepass"))
+                if number == 0 and self._sse.bom:
+                    size += 3
+            sizes.append(size)
+            number += 1
+        replaced = [bool(frame[6]) and "\ufffd" in frame[6] for frame in frames]
+        starts: list[int] = []
+        forward = self._offset
+        backward = self._sse.frames_end - sum(sizes)
+        for index, size in enumerate(sizes):
+            starts.append(backward if not any(replaced[index:]) else forward)
+            forward += size
+            backward += size
+        starts.append(self._sse.frames_end)  # where the next batch starts
+        return starts
+
+    def _read_frames(self, frames: list[SSEFrame], starts: list[int] | None = None) -> list[Event]:
+        """Read frames; ``starts``: their exact byte offsets (and then where the
+        next batch starts), else counted here from their text."""
         out: list[Event] = []
         number = self._frame
         offset = self._offset
         try:
-            for frame in frames:
+            for index, frame in enumerate(frames):
+                if starts is not None:
+                    offset = starts[index]
                 start = offset
                 body: str | None = frame[6]
                 if body is not None:
@@ -262,7 +312,7 @@ class Decoder:
             number += 1
         finally:
             self._frame = number
-            self._offset = offset
+            self._offset = starts[-1] if starts is not None else offset
         return out
 
     def _read_frame(self, frame: SSEFrame, number: int, start: int, out: list[Event]) -> None:

@@ -376,13 +376,17 @@ class Encoder:
         wire = event.wire
         layout = wire.get(PROVIDER) if wire else None
         key = layout.get("frame") if type(layout) is dict else None
-        if type(event) is Usage and key is not None and self.include_usage:
-            self._held_usage = event  # and its frame is put back without it
         if self._group:
             if key is not None and key == self._group_key:
+                if type(event) is Usage and self.include_usage:
+                    self._held_usage = event
                 self._group.append(event)
                 return b""
+            # (A usage of the next frame is held only after this one is out:
+            # were this one the end, it would take that usage before [DONE].)
             out = self._flush_group()
+        if type(event) is Usage and key is not None and self.include_usage:
+            self._held_usage = event  # and its frame is put back without it
         if type(event) is Usage and key is None:
             # Usage of no decoded frame goes where OpenAI puts it: in its own
             # chunk, last before [DONE] (or before an error that ends the stream).
