@@ -206,7 +206,8 @@ class Converter:
 
     def feed(self, data: bytes) -> bytes:
         """Output for the frames this chunk completes (possibly ``b""``)."""
-        return self._write(self._run.feed(data))
+        events = self.events(data)
+        return self.write(events) if events else b""
 
     def events(self, data: bytes) -> list[Event]:
         """The events a chunk completes, as the target will see them (defaults
@@ -264,11 +265,6 @@ class Converter:
         return b"".join([encode(event) for event in events])
 
     # ------------------------------------------------------------ internals
-
-    def _write(self, events: list[Event]) -> bytes:
-        if not events:
-            return b""
-        return self.write([self._adapt(event) for event in events])
 
     def _adapt(self, event: Event) -> Event:
         """Fill in what the target needs and the input lacks; note losses."""

@@ -266,14 +266,16 @@ class _Plan:
             content="list" if self.multimodal else "string",
         )
 
-    def whole(self, status: int, headers: httpx.Headers, content: bytes) -> httpx.Response:
-        """A non-streaming answer, or an error answered instead of a stream."""
+    def whole(
+        self, status: int, headers: httpx.Headers, content: bytes, body: dict[str, Any] | None
+    ) -> httpx.Response:
+        """A non-streaming answer (``body``: ``content`` parsed, ``None`` when it
+        is no JSON object), or an error answered instead of a stream."""
         kept = _kept_headers(headers)
-        if status >= 400 or not content.strip().startswith(b"{"):
+        if status >= 400 or body is None:
             # An answer that is not one (HTML from a proxy, SSE to a plain
-            # request) is a bad gateway, never a success without choices.
-            return self._error(status if status >= 400 else 502, kept, content)
-        body = _load_body(content)
+            # request, broken JSON) is a bad gateway, never a success without choices.
+            return self._error(status if status >= 400 else 502, kept, content, body)
         if self.to == "openai":
             out = translate.dashscope_response_to_openai(
                 body,
@@ -286,12 +288,10 @@ class _Plan:
             )
         return httpx.Response(status, headers=kept, json=out)
 
-    def _error(self, status: int, kept: dict[str, str], content: bytes) -> httpx.Response:
-        try:
-            body = json.loads(content)
-        except ValueError:
-            body = None
-        if not isinstance(body, dict):
+    def _error(
+        self, status: int, kept: dict[str, str], content: bytes, body: dict[str, Any] | None
+    ) -> httpx.Response:
+        if body is None:
             body = {"message": content.decode("utf-8", "replace"), "code": None}
         if self.to == "openai":
             status, out = translate.dashscope_error_to_openai(body, status)
@@ -503,7 +503,7 @@ class _Bridge:
                     return plan.stream_error(event.model_copy(update=update), upstream.headers)
         if plan.stream and status < 400:
             return self._as_stream(plan, upstream, body if body is not None else content)
-        return plan.whole(status, upstream.headers, content)
+        return plan.whole(status, upstream.headers, content, body)
 
     def _as_stream(
         self, plan: _Plan, upstream: httpx.Response, body: dict[str, Any] | bytes
@@ -516,13 +516,12 @@ class _Bridge:
         elif self.to == "openai":  # a DashScope response is a final frame's data
             frame = b"id:1\nevent:result\n:HTTP_STATUS/200\ndata:" + _dump(body) + b"\n\n"
         else:  # a chat.completion, as the one chunk that says all of it
+            choices = [c for c in body.get("choices") or () if isinstance(c, dict)]
             chunk = dict(body, object="chat.completion.chunk")
-            choices = body.get("choices")
             chunk["choices"] = [
-                {**c, "delta": c.get("message") or {}} for c in choices or () if isinstance(c, dict)
+                {k: v for k, v in c.items() if k != "message"} | {"delta": c.get("message") or {}}
+                for c in choices
             ]
-            for choice in chunk["choices"]:
-                choice.pop("message", None)
             frame = b"data: " + _dump(chunk) + b"\n\ndata: [DONE]\n\n"
         converter = plan.converter()
         try:
@@ -530,8 +529,9 @@ class _Bridge:
             while tail := converter.close():
                 data += tail
         except AdapterError:
-            raw = body if isinstance(body, bytes) else _dump(body)
-            return plan.whole(502, upstream.headers, raw)
+            if isinstance(body, bytes):
+                return plan.whole(502, upstream.headers, body, None)
+            return plan.whole(502, upstream.headers, _dump(body), body)
         return httpx.Response(upstream.status_code, headers=self._headers(upstream), content=data)
 
     def _answer(

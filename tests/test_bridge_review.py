@@ -233,17 +233,21 @@ def test_a_streaming_request_answered_with_json_still_streams() -> None:
     assert text == "hello"
 
 
-def test_a_non_json_success_answer_is_a_bad_gateway() -> None:
-    """200 non-JSON answer gives a completion with choices None; should raise APIStatusError."""
+@pytest.mark.parametrize(
+    ("content_type", "content"),
+    [("text/html", b"<html>maintenance</html>"), ("application/json", b'{"output": {"cho')],
+)
+def test_a_non_json_success_answer_is_a_bad_gateway(content_type: str, content: bytes) -> None:
+    """200 non-JSON answer gave a completion with choices None (and cut JSON a
+    DecodeError about the request body); both should be a 502 APIStatusError."""
 
     def upstream(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(
-            200, headers={"content-type": "text/html"}, content=b"<html>maintenance</html>"
-        )
+        return httpx.Response(200, headers={"content-type": content_type}, content=content)
 
     client = _openai_client(upstream)
-    with pytest.raises(openai.APIStatusError):
+    with pytest.raises(openai.APIStatusError) as caught:
         client.chat.completions.create(model="qwen-plus", messages=USER)
+    assert caught.value.status_code == 502
 
 
 @pytest.mark.parametrize("stream", [False, True])
